@@ -1,0 +1,31 @@
+# Two entry points: `make demo` and `make test`. Both create .venv if it is missing and install
+# the package into it; nothing needs to be installed by hand beyond Python >= 3.11 and make.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_DIR := build/demo
+
+.PHONY: install demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/qru models
+	$(BIN)/python examples/demo.py --output-dir $(DEMO_DIR)
+	$(BIN)/qru simulate wdbc --params $(DEMO_DIR)/params.json --inputs $(DEMO_DIR)/inputs.json \
+		--output $(DEMO_DIR)/outputs.json
+
+test: install
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) build *.egg-info

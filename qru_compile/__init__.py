@@ -1,0 +1,32 @@
+"""qru_compile: compile, simulate and train Quantum Recurrent Units for Google-style devices.
+
+Example:
+    >>> import qru_compile as qc
+    >>> model = qc.QRUModel.preset("mnist")
+    >>> model.num_parameters, model.num_circuit_parameters, model.num_qubits
+    (132, 131, 10)
+"""
+
+from qru_compile.errors import BackendError, InputError, ModelError, QRUError
+from qru_compile.lowering import AngleMap, LoweredStep, lower
+from qru_compile.model import GATE_PARAMETERS, PRESETS, QRUModel, Readout
+from qru_compile.sim import SequenceResult, simulate_sequence
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GATE_PARAMETERS",
+    "PRESETS",
+    "AngleMap",
+    "BackendError",
+    "InputError",
+    "LoweredStep",
+    "ModelError",
+    "QRUError",
+    "QRUModel",
+    "Readout",
+    "SequenceResult",
+    "__version__",
+    "lower",
+    "simulate_sequence",
+]

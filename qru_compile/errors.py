@@ -1,0 +1,24 @@
+"""The exception hierarchy of qru_compile.
+
+Every error the library raises on purpose derives from :class:`QRUError`, so callers (and the
+command line) can tell a problem with their input from a bug. Messages name what was wrong and
+where: the field, the parameter, the file.
+"""
+
+from __future__ import annotations
+
+
+class QRUError(Exception):
+    """Base class of every error qru_compile raises on purpose."""
+
+
+class ModelError(QRUError, ValueError):
+    """A QRU model definition or model file is malformed or inconsistent."""
+
+
+class InputError(QRUError, ValueError):
+    """Arrays handed to the library have the wrong shape, type or contain NaN/inf."""
+
+
+class BackendError(QRUError, ValueError):
+    """An unknown simulator backend was requested or a backend cannot run a circuit."""

@@ -1,0 +1,18 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def golden_wdbc() -> dict:
+    """Per-step outputs of the authors' code for the WDBC configuration (QRU_SPEC.md)."""
+    return json.loads((DATA / "qru_golden_wdbc.json").read_text())["wdbc"]
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)

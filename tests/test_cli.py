@@ -1,0 +1,103 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qru_compile as qc
+from qru_compile.cli import main
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_models_table(capsys):
+    status, out, _ = run(capsys, "models")
+    assert status == 0
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[2:5]}
+    # qubits, params, gates, CNOT, CSWAP, depth
+    assert rows["oscillation"][7:] == ["8", "72", "68", "30", "2", "39"]
+    assert rows["wdbc"][7:] == ["7", "35", "47", "20", "2", "28"]
+    assert rows["mnist"][7:] == ["10", "132", "92", "41", "2", "43"]
+
+
+def test_show_preset_and_file(capsys, tmp_path):
+    status, out, _ = run(capsys, "show", "wdbc")
+    assert status == 0
+    assert "per step: 47 gates (20 CNOT, 2 CSWAP), depth 28, 25 angle slots" in out
+    assert "enc_h7" in out and "hidden_w7 * arcsin(h[7]) + hidden_b7" in out
+    assert "34  scale" in out
+    path = tmp_path / "m.json"
+    qc.QRUModel(I=3, H=4, L=1, name="mine").save(path)
+    status, out, _ = run(capsys, "show", str(path))
+    assert status == 0 and out.startswith("model mine: I=3 H=4 L=1")
+
+
+def test_simulate_matches_library(capsys, tmp_path, golden_wdbc):
+    params, inputs = tmp_path / "p.json", tmp_path / "x.json"
+    params.write_text(json.dumps(golden_wdbc["params"]))
+    inputs.write_text(json.dumps({"inputs": golden_wdbc["inputs"]}))
+    output = tmp_path / "out" / "result.json"
+    status, out, _ = run(capsys, "simulate", "wdbc", "--params", str(params), "--inputs",
+                         str(inputs), "--backend", "cirq", "--output", str(output))
+    assert status == 0 and f"wrote {output}" in out
+    result = json.loads(output.read_text())
+    expected = np.array([step["outs"] for step in golden_wdbc["steps"]])
+    np.testing.assert_allclose(result["outs"], expected, atol=1e-9)
+    status, out, _ = run(capsys, "simulate", "wdbc", "--params", str(params), "--inputs",
+                         str(inputs), "--backend", "cirq")
+    np.testing.assert_allclose(json.loads(out)["outs"], expected, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["show", "nope"], "unknown preset 'nope'; known presets: oscillation, wdbc, mnist"),
+        (["show", "{tmp}/missing.json"], "missing.json: cannot read model file"),
+        (["show", "{tmp}/bad.json"], "bad.json: gate: unknown gate 'cz'"),
+        (["simulate", "wdbc", "--params", "{tmp}/notjson.json", "--inputs", "{tmp}/x.json"],
+         "notjson.json: not valid JSON"),
+        (["simulate", "wdbc", "--params", "{tmp}/short.json", "--inputs", "{tmp}/x.json"],
+         "params: model 'wdbc' has 34 circuit parameters"),
+        (["simulate", "wdbc", "--params", "{tmp}/obj.json", "--inputs", "{tmp}/x.json"],
+         "obj.json: expected an array or an object with key 'params'"),
+        (["simulate", "wdbc", "--params", "{tmp}/p.json", "--inputs", "{tmp}/nan.json"],
+         "inputs: 1 value(s) are NaN or infinite"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(capsys, tmp_path, argv, message):
+    (tmp_path / "bad.json").write_text('{"I": 1, "H": 4, "L": 1, "gate": "cz"}')
+    (tmp_path / "notjson.json").write_text("[1, 2")
+    (tmp_path / "short.json").write_text("[1, 2]")
+    (tmp_path / "obj.json").write_text('{"weights": [1]}')
+    (tmp_path / "p.json").write_text(json.dumps([0.1] * 34))
+    (tmp_path / "x.json").write_text("[[[0.5]]]")
+    (tmp_path / "nan.json").write_text("[[[0.5], [NaN]]]")
+    status, out, err = run(capsys, *[a.format(tmp=tmp_path) for a in argv])
+    assert status == 2
+    assert err.startswith("qru: error: ") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_usage_errors_exit_nonzero(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["simulate", "wdbc"])
+    assert info.value.code == 2
+    assert "required: --params, --inputs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["qru"], ["-m", "qru_compile"]])
+def test_console_script_and_module_entry_point(command):
+    if command == ["qru"]:
+        command = [str(Path(sys.executable).parent / "qru")]
+    else:
+        command = [sys.executable, *command]
+    done = subprocess.run([*command, "show", "nope"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "qru: error: unknown preset 'nope'; known presets: oscillation, wdbc, mnist")
