@@ -22,3 +22,23 @@ class InputError(QRUError, ValueError):
 
 class BackendError(QRUError, ValueError):
     """An unknown simulator backend was requested or a backend cannot run a circuit."""
+
+
+class DeviceError(QRUError, ValueError):
+    """An unknown device, an unsupported gateset, or a circuit the device rejects."""
+
+
+class CompileError(QRUError):
+    """Compilation failed: the model does not fit the device, or a pass could not finish."""
+
+
+class ContractError(CompileError):
+    """A pipeline whose passes' contracts do not chain (raised when it is built)."""
+
+
+class PreconditionError(CompileError):
+    """A pass received a unit lacking a fact the pass requires (the caller's fault)."""
+
+
+class PostconditionError(CompileError):
+    """A pass broke a promise it declared (a bug in the pass, caught in audit mode)."""

@@ -1,0 +1,172 @@
+"""``compile``: a QRU model to a validated, trainable step circuit for a device."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import cirq
+import numpy as np
+
+from qru_compile import validation
+from qru_compile.devices import Device, get_device
+from qru_compile.lowering import LoweredStep, lower
+from qru_compile.model import QRUModel
+from qru_compile.passes import (
+    DecomposeCSwap,
+    MapToNative,
+    MergeSingleQubitGates,
+    PlaceQubits,
+    RouteOnDevice,
+    VerifyDevice,
+    VerifyEquivalence,
+    VerifyShiftable,
+)
+from qru_compile.passes.optimize import merge_fixed_single_qubit_runs
+from qru_compile.pipeline import Callback, CompilationUnit, CompileContext, Pipeline, Stage
+from qru_compile.report import CompileReport, circuit_metrics, depth_certificate
+
+#: Sequence lengths the constant-depth certificate checks.
+CERTIFICATE_LENGTHS = (1, 8, 100)
+_TO_X_BASIS = cirq.PhasedXZGate.from_matrix(cirq.unitary(cirq.H))
+
+
+def default_pipeline(*, verify_equivalence: bool = False) -> Pipeline:
+    """layout -> route -> decompose -> native -> optimize -> verify.
+
+    Args:
+        verify_equivalence: also simulate the result against the logical step (slower).
+    """
+    verify = (VerifyDevice(), VerifyShiftable())
+    if verify_equivalence:
+        verify += (VerifyEquivalence(),)
+    return Pipeline((
+        Stage("layout", (PlaceQubits(),)),
+        Stage("route", (RouteOnDevice(),)),
+        Stage("decompose", (DecomposeCSwap(),)),
+        Stage("native", (MapToNative(),)),
+        Stage("optimize", (MergeSingleQubitGates(),)),
+        Stage("verify", verify),
+    ))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CompileResult:
+    """A compiled QRU step.
+
+    Attributes:
+        model: the model.
+        device: the target device.
+        gateset: the native gateset used.
+        step: the lowered logical step (angle map, logical circuit).
+        circuit: one step, native and routed, symbols = angle slots, no measurements.
+        initial_layout: logical qubit name -> physical qubit where it starts.
+        measured_qubits: logical data/hidden qubit name -> physical qubit where it ends.
+        executables: ``{"Z": ..., "X": ...}``: the step with a basis change (X) and terminal
+            measurements keyed by logical qubit name.
+        report: the compile report.
+    """
+
+    model: QRUModel
+    device: Device
+    gateset: str
+    step: LoweredStep
+    circuit: cirq.FrozenCircuit
+    initial_layout: Mapping[str, cirq.Qid]
+    measured_qubits: Mapping[str, cirq.Qid]
+    executables: Mapping[str, cirq.FrozenCircuit]
+    report: CompileReport
+
+    def slot_values(self, params: Any, x_t: Any, h_prev: Any = None) -> np.ndarray:
+        """Angle-slot values of one step, shape ``[S]`` (``h_prev`` defaults to zeros)."""
+        params = validation.circuit_parameters(self.model, params)
+        x = np.asarray(x_t, dtype=float).reshape(1, self.model.I)
+        h = validation.hidden_state(self.model, h_prev, 1)
+        return self.step.angle_map.values(params, x, h)[0]
+
+    def resolver(self, params: Any, x_t: Any, h_prev: Any = None) -> cirq.ParamResolver:
+        """A resolver binding every angle slot of :attr:`circuit` for one step."""
+        return self.step.resolver(self.slot_values(params, x_t, h_prev))
+
+    def step_circuits(self, length: int) -> tuple[cirq.FrozenCircuit, ...]:
+        """The circuit each of ``length`` steps executes (one compiled artefact, reused)."""
+        return (self.circuit,) * length
+
+
+def _executables(circuit: cirq.FrozenCircuit, measured: Mapping[str, cirq.Qid]
+                 ) -> dict[str, cirq.FrozenCircuit]:
+    measure = [cirq.measure(q, key=name) for name, q in measured.items()]
+    z = cirq.Circuit(circuit.all_operations())
+    z.append(measure, strategy=cirq.InsertStrategy.NEW_THEN_INLINE)
+    x = cirq.Circuit(circuit.all_operations())
+    x.append(_TO_X_BASIS.on_each(*measured.values()))
+    x = merge_fixed_single_qubit_runs(x)
+    x.append(measure, strategy=cirq.InsertStrategy.NEW_THEN_INLINE)
+    return {"Z": z.freeze(), "X": x.freeze()}
+
+
+def compile(  # noqa: A001 - the natural name, as in qc.compile
+    model: QRUModel,
+    device: str | Device = "rainbow",
+    gateset: str | None = None,
+    *,
+    pipeline: Pipeline | None = None,
+    verify_equivalence: bool = False,
+    audit: bool = False,
+    seed: int = 0,
+    callback: Callback | None = None,
+) -> CompileResult:
+    """Compile one time step of ``model`` for ``device``.
+
+    Args:
+        model: the QRU model.
+        device: a device name (see ``qru devices``) or a Device.
+        gateset: ``"cz"``, ``"sqrt_iswap"`` or ``"sycamore"``; the device's default if None.
+        pipeline: a custom pipeline; :func:`default_pipeline` if None.
+        verify_equivalence: add the simulation-based equivalence check to the default pipeline.
+        audit: re-check every fact after every pass.
+        seed: seed of the placement and routing tie-breaks.
+        callback: called with each pass record and unit.
+
+    Raises:
+        DeviceError: unknown device or unsupported gateset.
+        CompileError: the model does not fit the device, or verification failed.
+    """
+    target = get_device(device) if isinstance(device, str) else device
+    gateset = target.check_gateset(gateset)
+    step = lower(model)
+    ctx = CompileContext(device=target, gateset=gateset, step=step, audit=audit, seed=seed)
+    pipeline = pipeline or default_pipeline(verify_equivalence=verify_equivalence)
+    unit, records = pipeline.run(CompilationUnit(circuit=step.circuit), ctx, callback)
+    start = unit.initial_layout_or_identity(step.qubits)
+    final = unit.final_layout(step.measured_qubits)
+    measured = {q.name: final[q] for q in step.measured_qubits}
+    executables = _executables(unit.circuit, measured)
+    layout = {q.name: (str(start[q]), str(final.get(q, start[q]))) for q in step.qubits
+              if q in step.measured_qubits}
+    result_circuits = {length: (unit.circuit,) * length for length in CERTIFICATE_LENGTHS}
+    report = CompileReport(
+        model=model.name,
+        device=target.name,
+        gateset=gateset,
+        logical=circuit_metrics(step.circuit),
+        passes=records,
+        final=circuit_metrics(unit.circuit, target, gateset),
+        executables={k: circuit_metrics(v, target, gateset) for k, v in executables.items()},
+        certificate=depth_certificate(result_circuits),
+        layout=layout,
+        notes=target.duration_notes + target.error_notes,
+    )
+    return CompileResult(
+        model=model,
+        device=target,
+        gateset=gateset,
+        step=step,
+        circuit=unit.circuit,
+        initial_layout=MappingProxyType({q.name: start[q] for q in step.qubits}),
+        measured_qubits=MappingProxyType(measured),
+        executables=MappingProxyType(executables),
+        report=report,
+    )

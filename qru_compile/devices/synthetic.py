@@ -1,0 +1,67 @@
+"""Synthetic devices: square grids, lines and heavy-hex lattices (networkx graphs).
+
+They have no calibration: compiled reports state depth and duration but no fidelity estimate.
+Durations are those of Google's willow_pink processor (25 ns single-qubit gates, 42 ns CZ,
+600 ns measurement), with the Sycamore-generation two-qubit times (32 ns sqrt-iSWAP, 12 ns SYC).
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import cirq
+import networkx as nx
+
+from qru_compile.devices.device import Device
+
+SYNTHETIC_DURATIONS_NS = MappingProxyType(
+    {"1q": 25.0, "z": 0.0, "cz": 42.0, "sqrt_iswap": 32.0, "sycamore": 12.0, "measure": 600.0}
+)
+_NOTE = ("synthetic device: durations of willow_pink (1q 25 ns, CZ 42 ns, measure 600 ns) and "
+         "Sycamore (sqrt-iSWAP 32 ns, SYC 12 ns)",)
+_GATESETS = ("cz", "sqrt_iswap", "sycamore")
+
+
+def _device(name: str, qubits: list[cirq.Qid], edges: list[tuple[cirq.Qid, cirq.Qid]],
+            description: str) -> Device:
+    return Device(
+        name=name,
+        qubits=tuple(sorted(qubits)),
+        couplers=frozenset(frozenset(e) for e in edges),
+        gatesets=_GATESETS,
+        durations_ns=SYNTHETIC_DURATIONS_NS,
+        duration_notes=_NOTE,
+        error_notes=("synthetic device: no calibration data",),
+        description=description,
+    )
+
+
+def grid_device(rows: int, cols: int) -> Device:
+    """A ``rows x cols`` square grid of ``cirq.GridQubit`` with nearest-neighbour couplers."""
+    qubits = [cirq.GridQubit(r, c) for r in range(rows) for c in range(cols)]
+    edges = [(q, n) for q in qubits for n in (q + (0, 1), q + (1, 0)) if n in set(qubits)]
+    return _device(f"grid{rows}x{cols}", qubits, edges, f"synthetic {rows}x{cols} square grid")
+
+
+def line_device(n: int) -> Device:
+    """``n`` qubits on a line (``cirq.LineQubit``)."""
+    qubits = cirq.LineQubit.range(n)
+    return _device(f"line{n}", list(qubits), list(zip(qubits, qubits[1:])), "synthetic line")
+
+
+def heavy_hex_device(rows: int, cols: int) -> Device:
+    """A heavy-hex lattice: a ``rows x cols`` hexagonal lattice with a qubit on every edge.
+
+    Degree-3 vertex qubits alternate with degree-2 edge qubits, as on IBM's processors.
+    Qubits are ``cirq.LineQubit`` numbered in sorted order of the lattice coordinates.
+    """
+    hexagonal = nx.hexagonal_lattice_graph(rows, cols)
+    heavy = nx.Graph()
+    for u, v in hexagonal.edges:
+        middle = ("edge", min(u, v), max(u, v))
+        heavy.add_edge(("node", u), middle)
+        heavy.add_edge(middle, ("node", v))
+    index = {node: cirq.LineQubit(i) for i, node in enumerate(sorted(heavy.nodes))}
+    edges = [(index[u], index[v]) for u, v in heavy.edges]
+    return _device(f"heavyhex{rows}x{cols}", list(index.values()), edges,
+                   f"synthetic heavy-hex ({rows}x{cols} hexagons)")

@@ -1,0 +1,72 @@
+"""Map a routed circuit to a device gateset, keeping every angle slot on its own rotation.
+
+Slot rotations are rewritten first as symbolic ``PhasedXZGate`` s (``rx(t)`` -> ``x_exponent
+= t/pi``, ``ry(t)`` -> the same with ``axis_phase_exponent = 1/2``, ``rz(t)`` ->
+``z_exponent = t/pi``), which every Google gateset accepts and Cirq never merges. Then Cirq's
+``optimize_for_target_gateset`` (always strict, ``ignore_failures=False``) merges each run of
+fixed gates on a pair (a CNOT with the SWAP after it, say) into one two-qubit unitary and
+resynthesises it with the fewest native two-qubit gates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import cirq
+
+from qru_compile.errors import CompileError
+from qru_compile.facts import Fact
+from qru_compile.gatesets import cirq_target_gateset
+from qru_compile.pipeline import CompilationUnit, CompileContext, Pass, PassResult
+
+
+def symbolic_phxz(op: cirq.Operation) -> cirq.Operation:
+    """A symbolic ``rx/ry/rz`` (or X/Y/ZPow) as an equivalent symbolic ``PhasedXZGate``.
+
+    Equal up to global phase. Other operations are returned unchanged.
+    """
+    gate = op.gate
+    if not cirq.is_parameterized(op) or len(op.qubits) != 1:
+        return op
+    if isinstance(gate, cirq.XPowGate):
+        new = cirq.PhasedXZGate(x_exponent=gate.exponent, z_exponent=0, axis_phase_exponent=0)
+    elif isinstance(gate, cirq.YPowGate):
+        new = cirq.PhasedXZGate(x_exponent=gate.exponent, z_exponent=0, axis_phase_exponent=0.5)
+    elif isinstance(gate, cirq.ZPowGate):
+        new = cirq.PhasedXZGate(x_exponent=0, z_exponent=gate.exponent, axis_phase_exponent=0)
+    elif isinstance(gate, cirq.PhasedXZGate):
+        return op
+    else:
+        raise CompileError(f"{op}: symbolic gate of a type the native mapping does not know")
+    return new.on(*op.qubits).with_tags(*op.tags)
+
+
+@dataclasses.dataclass(frozen=True)
+class MapToNative(Pass):
+    """Rewrite every gate into the context's native gateset.
+
+    Contract:
+        Requires: MAX_2Q.
+        Ensures: NATIVE, SHIFTABLE.
+        Preserves: ON_DEVICE, CONNECTED (two-qubit unitaries are resynthesised on their own
+            pair), EQUIVALENT.
+        Not responsible for: depth (moments are compacted by the optimisation stage).
+    """
+
+    name: ClassVar[str] = "map_to_native"
+    requires: ClassVar[frozenset[Fact]] = frozenset({Fact.MAX_2Q})
+    ensures: ClassVar[frozenset[Fact]] = frozenset({Fact.NATIVE, Fact.SHIFTABLE})
+    preserves: ClassVar[frozenset[Fact]] = frozenset(
+        {Fact.MAX_2Q, Fact.ON_DEVICE, Fact.CONNECTED, Fact.EQUIVALENT}
+    )
+
+    def run(self, unit: CompilationUnit, ctx: CompileContext) -> PassResult:
+        prepared = cirq.map_operations(unit.circuit, lambda op, _: symbolic_phxz(op))
+        try:
+            native = cirq.optimize_for_target_gateset(
+                prepared, gateset=cirq_target_gateset(ctx.gateset), ignore_failures=False
+            )
+        except ValueError as exc:
+            raise CompileError(f"native mapping to {ctx.gateset} failed: {exc}") from None
+        return PassResult(unit.replace(circuit=native.freeze()))

@@ -1,0 +1,563 @@
+"""The routing engine behind placement and routing: a greedy, merge-aware router for QRU steps.
+
+Cirq's ``RouteCQC`` and Qiskit's SABRE route any circuit; this router knows three things about
+a QRU step that they do not, and prices its moves with them:
+
+* **The final qubit permutation is free.** Every step starts fresh and only its measured qubits
+  are read, so a qubit may end anywhere: nothing is ever swapped back.
+* **Swaps merge with gates.** A SWAP right after a CNOT on the same pair (no slot rotation in
+  between) costs one extra CZ, not three, once the pair's two-qubit block is resynthesised.
+  Open blocks are tracked as elements of GL(2, F2) (CNOT, SWAP and their products), whose
+  minimal CZ counts are known exactly.
+* **Zeros are cheap to move through.** Idle device qubits and not-yet-used ancillas are in
+  ``|0>``: moving a state into a ``|0>`` qubit takes two CNOTs, and two ``|0>`` qubits can be
+  exchanged by relabelling, for free. A controlled-SWAP's fresh ancilla is placed lazily on
+  whichever ``|0>`` qubit gives the cheapest fresh-ancilla decomposition at that moment.
+
+The engine works on integer qubit indices; ``routing.py`` and ``placement.py`` wrap it as passes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Mapping, Sequence
+
+# GL(2, F2) elements as (row0, row1) bit masks over (bit_p, bit_q), p < q: output bit i is the
+# parity of the input bits in row i.
+_IDENTITY = (0b10, 0b01)
+_CNOT_PQ = (0b10, 0b11)  # q ^= p
+_CNOT_QP = (0b11, 0b01)  # p ^= q
+_SWAP = (0b01, 0b10)
+_CZ_COST = {
+    _IDENTITY: 0, _CNOT_PQ: 1, _CNOT_QP: 1, _SWAP: 3, (0b01, 0b11): 2, (0b11, 0b10): 2,
+}
+
+
+def _compose(first: tuple[int, int], then: tuple[int, int]) -> tuple[int, int]:
+    """The element ``then . first`` (apply ``first``, then ``then``)."""
+
+    def apply(rows: tuple[int, int], vector: int) -> int:
+        # image of `vector` (bit 1: p, bit 0: q) under `rows`: each output bit is a parity
+        return (((rows[0] & vector).bit_count() & 1) << 1) | ((rows[1] & vector).bit_count() & 1)
+
+    images = [apply(then, apply(first, c)) for c in (0b10, 0b01)]
+    row0 = ((images[0] >> 1) & 1) << 1 | ((images[1] >> 1) & 1)
+    row1 = (images[0] & 1) << 1 | (images[1] & 1)
+    return (row0, row1)
+
+
+def _cnot(control_first: bool) -> tuple[int, int]:
+    return _CNOT_PQ if control_first else _CNOT_QP
+
+
+# Two CNOTs that move a state into a |0> qubit: CNOT(state -> zero), then CNOT(zero -> state).
+def _zero_move(state_first: bool) -> tuple[int, int]:
+    return _compose(_cnot(state_first), _cnot(not state_first))
+
+
+@dataclasses.dataclass(frozen=True)
+class OneQubit:
+    """A single-qubit operation; ``barrier`` if it carries an angle slot (ends merging)."""
+
+    index: int
+    qubit: int
+    barrier: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class TwoQubit:
+    """A two-qubit operation; ``cnot`` if it is a CNOT (control first), else opaque."""
+
+    index: int
+    a: int
+    b: int
+    cnot: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ControlledSwap:
+    """A controlled-SWAP whose ``ancilla`` is fresh (``|0>``, untouched before and after)."""
+
+    index: int
+    control: int
+    target: int
+    ancilla: int
+
+
+Op = OneQubit | TwoQubit | ControlledSwap
+
+
+@dataclasses.dataclass(frozen=True)
+class Emitted:
+    """One routed operation on physical qubits.
+
+    ``kind`` is ``"op"`` (the input operation ``index`` on ``qubits``), ``"swap"`` (a SWAP),
+    ``"zero_move"`` (move the state of ``qubits[0]`` into the ``|0>`` qubit ``qubits[1]``) or
+    ``"cswap"`` (input operation ``index`` with qubits control, target, ancilla).
+    """
+
+    kind: str
+    index: int
+    qubits: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class RouteResult:
+    """Routed operations, where every logical qubit started and ended, and the estimated cost."""
+
+    emitted: tuple[Emitted, ...]
+    initial: Mapping[int, int]
+    final: Mapping[int, int]
+    cz_cost: int
+    error: float
+    swaps: int
+    cswap_patterns: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Topology:
+    """Coupling graph on integers 0..n-1 with distances and optional two-qubit error rates."""
+
+    neighbours: tuple[tuple[int, ...], ...]
+    distance: tuple[tuple[int, ...], ...]
+    pair_error: Mapping[frozenset[int], float]
+
+    def adjacent(self, a: int, b: int) -> bool:
+        return self.distance[a][b] == 1
+
+
+_FREE, _STATE, _DIRTY = 0, 1, 2
+#: Extra CZs charged when routing moves a used ancilla: its CSWAP then needs the exact
+#: decomposition (7-8 CZ) instead of a fresh-ancilla one (4-5).
+SPOILED_ANCILLA_PENALTY = 4
+
+
+class _Router:
+    def __init__(self, topology: Topology, ops: Sequence[Op], initial: Mapping[int, int],
+                 pattern_costs: Mapping[str, int], rng: random.Random, lookahead: int) -> None:
+        self.top = topology
+        self.ops = ops
+        self.costs = pattern_costs
+        self.rng = rng
+        self.lookahead = lookahead
+        n = len(topology.neighbours)
+        self.position = dict(initial)
+        self.occupant: list[int | None] = [None] * n
+        for logical, physical in initial.items():
+            self.occupant[physical] = logical
+        self.ancillas = {op.ancilla for op in ops if isinstance(op, ControlledSwap)}
+        self.state = [_FREE] * n  # _FREE: |0>, no logical state
+        for logical, physical in initial.items():
+            self.state[physical] = _FREE if logical in self.ancillas else _STATE
+        self.block: dict[frozenset[int], tuple[int, int]] = {}
+        self.open_on: list[frozenset[int] | None] = [None] * n
+        self.emitted: list[Emitted] = []
+        self.cost = 0
+        self.error = 0.0
+        self.swaps = 0
+        self.patterns: list[str] = []
+        self.spoiled: set[int] = set()
+        self.guard = 0
+        self.initial = dict(initial)
+        self.two_qubit_queue = [i for i, op in enumerate(ops) if not isinstance(op, OneQubit)]
+
+    # ------------------------------------------------------------------ cost bookkeeping
+    def _open_block(self, p: int, q: int) -> tuple[int, int]:
+        """The pair's two-qubit block still open for merging, or the identity."""
+        pair = frozenset((p, q))
+        if self.open_on[p] != pair or self.open_on[q] != pair:
+            return _IDENTITY
+        return self.block.get(pair, _IDENTITY)
+
+    def _delta(self, p: int, q: int, element: tuple[int, int]) -> int:
+        old = self._open_block(p, q)
+        return _CZ_COST[_compose(old, element)] - _CZ_COST[old]
+
+    def _apply_block(self, p: int, q: int, element: tuple[int, int]) -> None:
+        pair = frozenset((p, q))
+        merged = _compose(self._open_block(p, q), element)
+        delta = self._delta(p, q, element)
+        for x in (p, q):
+            if self.open_on[x] is not None and self.open_on[x] != pair:
+                self._close(x)
+        self.block[pair] = merged
+        self.open_on[p] = self.open_on[q] = pair
+        self.cost += delta
+        self.error += delta * self.top.pair_error.get(pair, 0.0)
+
+    def _close(self, x: int) -> None:
+        pair = self.open_on[x]
+        if pair is None:
+            return
+        for y in pair:
+            if self.open_on[y] == pair:
+                self.open_on[y] = None
+        self.block.pop(pair, None)
+
+    def _oriented(self, p: int, q: int, element_for_p_first: tuple[int, int]) -> tuple[int, int]:
+        """Express an element given for the order (p, q) in the canonical order (min, max)."""
+        if p < q:
+            return element_for_p_first
+        rows = element_for_p_first  # swap both rows and columns
+        def flip(mask: int) -> int:
+            return ((mask & 1) << 1) | ((mask >> 1) & 1)
+        return (flip(rows[1]), flip(rows[0]))
+
+    # ------------------------------------------------------------------ moves
+    def _swap_element(self, p: int, q: int) -> tuple[int, int] | None:
+        """Element of exchanging physical p and q, or None when it is a free relabelling."""
+        sp, sq = self.state[p], self.state[q]
+        if sp == _FREE and sq == _FREE:
+            return None
+        if sq == _FREE:
+            return self._oriented(p, q, _zero_move(True))
+        if sp == _FREE:
+            return self._oriented(p, q, _zero_move(False))
+        return _SWAP
+
+    def _swap_cost(self, p: int, q: int) -> int:
+        element = self._swap_element(p, q)
+        return 0 if element is None else self._delta(min(p, q), max(p, q), element)
+
+    def _do_swap(self, p: int, q: int) -> None:
+        element = self._swap_element(p, q)
+        if element is not None:
+            lo, hi = min(p, q), max(p, q)
+            self._apply_block(lo, hi, element)
+            if element == _SWAP:
+                self.emitted.append(Emitted("swap", -1, (p, q)))
+            elif self.state[q] == _FREE:
+                self.emitted.append(Emitted("zero_move", -1, (p, q)))
+            else:
+                self.emitted.append(Emitted("zero_move", -1, (q, p)))
+            self.swaps += 1
+        a, b = self.occupant[p], self.occupant[q]
+        self.occupant[p], self.occupant[q] = b, a
+        self.state[p], self.state[q] = self.state[q], self.state[p]
+        if a is not None:
+            self.position[a] = q
+        if b is not None:
+            self.position[b] = p
+
+    def _lookahead_distance(self, start: int, moved: Mapping[int, int]) -> float:
+        total, weight = 0.0, 1.0
+        for index in self.two_qubit_queue[start : start + self.lookahead]:
+            op = self.ops[index]
+            if isinstance(op, TwoQubit):
+                a, b = op.a, op.b
+            else:
+                a, b = op.control, op.target
+            pa, pb = moved.get(a, self.position[a]), moved.get(b, self.position[b])
+            total += weight * self.top.distance[pa][pb]
+            weight *= 0.7
+        return total
+
+    def _distances_to(self, target: int, avoid_dirty: bool) -> Sequence[int]:
+        """Distances to ``target``; with ``avoid_dirty``, on paths that avoid used ancillas."""
+        if not avoid_dirty or _DIRTY not in self.state:
+            return self.top.distance[target]
+        far = 1 << 20
+        distances, frontier = [far] * len(self.state), [target]
+        distances[target] = 0
+        while frontier:
+            nxt = []
+            for x in frontier:
+                for n in self.top.neighbours[x]:
+                    if distances[n] == far and self.state[n] != _DIRTY:
+                        distances[n] = distances[x] + 1
+                        nxt.append(n)
+            frontier = nxt
+        return distances
+
+    def _candidate_moves(self, a: int, b: int, queue_index: int) -> list[tuple[float, int, int]]:
+        """Swaps that bring logical a and b closer, scored (cost + lookahead), best first.
+
+        Used ancillas are avoided while a path around them exists; touching one makes its
+        CSWAP fall back to the exact decomposition, which the cost estimate charges.
+        """
+        pa, pb = self.position[a], self.position[b]
+        avoid = self._distances_to(pb, True)[pa] < (1 << 20)
+        moves: list[tuple[float, int, int]] = []
+        for mover, other in ((pa, pb), (pb, pa)):
+            dist = self._distances_to(other, avoid)
+            for n in self.top.neighbours[mover]:
+                if dist[n] >= dist[mover] or n == other or (avoid and self.state[n] == _DIRTY):
+                    continue
+                moved = {}
+                if self.occupant[mover] is not None:
+                    moved[self.occupant[mover]] = n
+                if self.occupant[n] is not None:
+                    moved[self.occupant[n]] = mover
+                score = self._swap_cost(mover, n) + 0.5 * self._lookahead_distance(
+                    queue_index, moved)
+                moves.append((score + 1e-3 * self.rng.random(), mover, n))
+        if not moves:
+            raise RuntimeError(f"no path joins logical qubits {a} and {b} on the device")
+        return sorted(moves)
+
+    def _move(self, p: int, q: int) -> None:
+        """Exchange physical p and q, charging the penalty for touching a used ancilla."""
+        self._count_step()
+        for x in (p, q):
+            if self.state[x] == _DIRTY and x not in self.spoiled:
+                self.spoiled.add(x)
+                self.cost += SPOILED_ANCILLA_PENALTY
+        self._do_swap(p, q)
+
+    def _step_towards(self, a: int, b: int, queue_index: int) -> None:
+        """The best-scoring swap that brings logical a and b closer."""
+        _, p, q = self._candidate_moves(a, b, queue_index)[0]
+        self._move(p, q)
+
+    # ------------------------------------------------------------------ operations
+    def _one_qubit(self, op: OneQubit) -> None:
+        p = self.position[op.qubit]
+        if op.barrier:
+            self._close(p)
+        self.emitted.append(Emitted("op", op.index, (p,)))
+
+    def _two_qubit(self, op: TwoQubit, queue_index: int) -> None:
+        while not self.top.adjacent(self.position[op.a], self.position[op.b]):
+            self._step_towards(op.a, op.b, queue_index)
+        self._execute_two_qubit(op)
+
+    def _execute_two_qubit(self, op: TwoQubit) -> None:
+        pa, pb = self.position[op.a], self.position[op.b]
+        if op.cnot:
+            self._apply_block(min(pa, pb), max(pa, pb), _cnot(pa < pb))
+        else:
+            for x in (pa, pb):
+                self._close(x)
+            self.cost += 3
+        self.emitted.append(Emitted("op", op.index, (pa, pb)))
+
+    def _cswap_options(self, pc: int, pt: int) -> list[tuple[int, str, int]]:
+        options = []
+        zeros_near = {z for x in (pc, pt) for z in self.top.neighbours[x]
+                      if self.state[z] == _FREE}
+        for z in zeros_near:
+            c_adj, t_adj = self.top.adjacent(pc, z), self.top.adjacent(pt, z)
+            ct_adj = self.top.adjacent(pc, pt)
+            if c_adj and t_adj and ct_adj:
+                pattern = "triangle"
+            elif c_adj and t_adj:
+                pattern = "c-a-t"
+            elif ct_adj and t_adj:
+                pattern = "c-t-a"
+            elif ct_adj and c_adj:
+                pattern = "t-c-a"
+            else:
+                continue
+            if pattern in self.costs:
+                options.append((self.costs[pattern], pattern, z))
+        return options
+
+    def _controlled_swap(self, op: ControlledSwap, queue_index: int) -> None:
+        while True:
+            pc, pt = self.position[op.control], self.position[op.target]
+            options = self._cswap_options(pc, pt)
+            if options:
+                break
+            self._prepare_cswap(op, queue_index)
+        self._execute_cswap(op, min(options, key=lambda o: (o[0], self.rng.random())))
+
+    def _prepare_cswap(self, op: ControlledSwap, queue_index: int) -> None:
+        """One move towards a connected (control, target, |0>) triple."""
+        pc, pt = self.position[op.control], self.position[op.target]
+        if self.top.distance[pc][pt] > 1:
+            self._step_towards(op.control, op.target, queue_index)
+        else:
+            self._bring_zero_next_to(pt)
+
+    def _execute_cswap(self, op: ControlledSwap, option: tuple[int, str, int]) -> None:
+        pc, pt = self.position[op.control], self.position[op.target]
+        cost, pattern, z = option
+        ancilla_at = self.position[op.ancilla]
+        if ancilla_at != z:  # both |0>: exchange by relabelling
+            self._do_swap(ancilla_at, z)
+        for x in (pc, pt, z):
+            self._close(x)
+        self.cost += cost
+        for a, b in ((pc, pt), (pc, z), (pt, z)):
+            if self.top.adjacent(a, b):
+                self.error += cost / 2 * self.top.pair_error.get(frozenset((a, b)), 0.0)
+        self.state[z] = _DIRTY
+        self.patterns.append(pattern)
+        self.emitted.append(Emitted("cswap", op.index, (pc, pt, z)))
+
+    def _count_step(self) -> None:
+        self.guard += 1
+        if self.guard > 50 * len(self.state):
+            raise RuntimeError("routing does not converge (moves keep undoing each other)")
+
+    def _bring_zero_next_to(self, target: int) -> None:
+        """Move the nearest ``|0>`` qubit one step closer to ``target``."""
+        far = 1 << 20
+        for avoid in (True, False):
+            dist = self._distances_to(target, avoid)
+            zeros = [z for z, s in enumerate(self.state)
+                     if s == _FREE and z != target and dist[z] < far]
+            if zeros:
+                break
+        else:
+            raise RuntimeError("the device has no idle qubit left for a fresh ancilla")
+        z = min(zeros, key=lambda z: (dist[z], self.rng.random()))
+        step = min((n for n in self.top.neighbours[z]
+                    if dist[n] < dist[z] and not (avoid and self.state[n] == _DIRTY)),
+                   key=lambda n: self.rng.random())
+        self._move(step, z)
+
+    # ------------------------------------------------------------------ beam search
+    def clone(self) -> _Router:
+        new = object.__new__(_Router)
+        new.__dict__.update(self.__dict__)
+        for name in ("position", "block", "spoiled"):
+            setattr(new, name, getattr(self, name).copy())
+        for name in ("occupant", "state", "open_on", "emitted", "patterns"):
+            setattr(new, name, list(getattr(self, name)))
+        return new
+
+    def key(self) -> tuple:
+        open_blocks = tuple(sorted(
+            (tuple(sorted(pair)), element) for pair, element in self.block.items()
+            if all(self.open_on[x] == pair for x in pair)
+        ))
+        return (tuple(self.occupant), tuple(self.state), open_blocks)
+
+    def score(self, queue_index: int) -> float:
+        return self.cost + self._lookahead_distance(queue_index, {})
+
+    def rollout(self, start: int, queue_position: int) -> tuple[int, float]:
+        """Cost and error of finishing greedily from operation ``start``."""
+        try:
+            result = self.clone().run(start, queue_position)
+        except RuntimeError:
+            return (1 << 30, 0.0)
+        return (result.cz_cost, result.error)
+
+    def successors(self, op: Op, queue_index: int, width: int) -> list[_Router]:
+        """Ways to execute ``op``: every minimal sequence of the ``width`` best moves, and after a
+        CNOT also the variant that swaps its pair at once (one extra CZ when merged)."""
+        frontier, done = [self], []
+        while frontier and not done:
+            grown: dict[tuple, _Router] = {}
+            for router in frontier:
+                if isinstance(op, TwoQubit):
+                    if router.top.adjacent(router.position[op.a], router.position[op.b]):
+                        done.append(router)
+                        continue
+                    moves = router._candidate_moves(op.a, op.b, queue_index)[:width]
+                else:
+                    pc, pt = router.position[op.control], router.position[op.target]
+                    if router._cswap_options(pc, pt):
+                        done.append(router)
+                        continue
+                    if router.top.distance[pc][pt] > 1:
+                        moves = router._candidate_moves(op.control, op.target,
+                                                        queue_index)[:width]
+                    else:
+                        child = router.clone()
+                        child._bring_zero_next_to(pt)
+                        grown.setdefault(child.key(), child)
+                        continue
+                for _, p, q in moves:
+                    child = router.clone()
+                    child._move(p, q)
+                    grown.setdefault(child.key(), child)
+            frontier = sorted(grown.values(), key=lambda r: r.score(queue_index))[: 4 * width]
+        results = []
+        for router in done:
+            if isinstance(op, TwoQubit):
+                executed = router.clone()
+                executed._execute_two_qubit(op)
+                results.append(executed)
+                if op.cnot:
+                    swapped = executed.clone()
+                    swapped._move(executed.position[op.a], executed.position[op.b])
+                    results.append(swapped)
+            else:
+                pc, pt = router.position[op.control], router.position[op.target]
+                for option in sorted(router._cswap_options(pc, pt))[:2]:
+                    executed = router.clone()
+                    executed._execute_cswap(op, option)
+                    results.append(executed)
+        return results
+
+    def result(self) -> RouteResult:
+        return RouteResult(
+            emitted=tuple(self.emitted),
+            initial=self.initial,
+            final=dict(self.position),
+            cz_cost=self.cost,
+            error=self.error,
+            swaps=self.swaps,
+            cswap_patterns=tuple(self.patterns),
+        )
+
+    def run(self, start: int = 0, queue_position: int = 0) -> RouteResult:
+        """Route greedily from operation ``start`` (``queue_position`` two-qubit ops done)."""
+        for op in self.ops[start:]:
+            if isinstance(op, OneQubit):
+                self._one_qubit(op)
+                continue
+            queue_position += 1
+            if isinstance(op, TwoQubit):
+                self._two_qubit(op, queue_position)
+            else:
+                self._controlled_swap(op, queue_position)
+        return self.result()
+
+
+def route(topology: Topology, ops: Sequence[Op], initial: Mapping[int, int],
+          pattern_costs: Mapping[str, int], *, seed: int = 0, lookahead: int = 12) -> RouteResult:
+    """Route ``ops`` from the ``initial`` placement (logical -> physical index).
+
+    Args:
+        topology: the coupling graph.
+        ops: the step's operations in a topological order, on logical indices.
+        initial: starting position of every logical qubit (ancillas included).
+        pattern_costs: CZ cost of a fresh-ancilla controlled-SWAP per connectivity pattern
+            (``"c-a-t"``, ``"c-t-a"``, ``"t-c-a"``, ``"triangle"``).
+        seed: tie-breaking seed (results are deterministic for a seed).
+        lookahead: two-qubit operations considered when scoring a swap.
+
+    Raises:
+        RuntimeError: if the device cannot host the step (disconnected, or no idle qubit).
+    """
+    return _Router(topology, ops, initial, pattern_costs, random.Random(seed), lookahead).run()
+
+
+def route_beam(topology: Topology, ops: Sequence[Op], initial: Mapping[int, int],
+               pattern_costs: Mapping[str, int], *, seed: int = 0, lookahead: int = 12,
+               beam: int = 4, branching: int = 3) -> RouteResult:
+    """Like :func:`route`, but searches: a beam of partial routings ranked by rollouts.
+
+    After every two-qubit operation each kept routing branches into its ``branching`` best
+    moves, and after a CNOT also into swapping the pair it just acted on (merged with the CNOT
+    that costs one CZ and can save a full SWAP later). Every candidate is scored by finishing
+    it with the greedy router (a rollout); the ``beam`` best survive. The result is never worse
+    than the greedy route from the same placement, which is among the candidates.
+    """
+    routers = [_Router(topology, ops, initial, pattern_costs, random.Random(seed), lookahead)]
+    best_complete = routers[0].clone().run()
+    queue_position = 0
+    for index, op in enumerate(ops):
+        if isinstance(op, OneQubit):
+            for r in routers:
+                r._one_qubit(op)
+            continue
+        queue_position += 1
+        merged: dict[tuple, tuple[tuple[int, float], _Router]] = {}
+        for r in routers:
+            for child in r.successors(op, queue_position, branching):
+                key = child.key()
+                if key in merged:
+                    continue
+                merged[key] = (child.rollout(index + 1, queue_position), child)
+        ranked = sorted(merged.values(), key=lambda item: item[0])
+        routers = [r for _, r in ranked[:beam]]
+        finished = ranked[0][1].clone().run(index + 1, queue_position)
+        if (finished.cz_cost, finished.error) < (best_complete.cz_cost, best_complete.error):
+            best_complete = finished
+    return best_complete
