@@ -7,7 +7,19 @@ Example:
     (132, 131, 10)
 """
 
-from qru_compile.errors import BackendError, InputError, ModelError, QRUError
+from qru_compile.compiler import CompileResult, compile, default_pipeline
+from qru_compile.devices import Device, get_device, known_devices
+from qru_compile.errors import (
+    BackendError,
+    CompileError,
+    ContractError,
+    DeviceError,
+    InputError,
+    ModelError,
+    PostconditionError,
+    PreconditionError,
+    QRUError,
+)
 from qru_compile.lowering import AngleMap, LoweredStep, lower
 from qru_compile.model import GATE_PARAMETERS, PRESETS, QRUModel, Readout
 from qru_compile.sim import SequenceResult, simulate_sequence
@@ -19,14 +31,25 @@ __all__ = [
     "PRESETS",
     "AngleMap",
     "BackendError",
+    "CompileError",
+    "CompileResult",
+    "ContractError",
+    "Device",
+    "DeviceError",
     "InputError",
     "LoweredStep",
     "ModelError",
+    "PostconditionError",
+    "PreconditionError",
     "QRUError",
     "QRUModel",
     "Readout",
     "SequenceResult",
     "__version__",
+    "compile",
+    "default_pipeline",
+    "get_device",
+    "known_devices",
     "lower",
     "simulate_sequence",
 ]

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from qru_compile.compiler import compile as compile_model
+from qru_compile.devices import GOOGLE_DEVICES, get_device, known_devices
 from qru_compile.errors import InputError, QRUError
 from qru_compile.lowering import logical_metrics, lower
 from qru_compile.model import PRESETS, QRUModel
@@ -134,6 +136,42 @@ def _cmd_simulate(args: argparse.Namespace) -> None:
     print(f"wrote {args.output}")
 
 
+def _cmd_devices(args: argparse.Namespace) -> None:
+    headers = ["device", "qubits", "couplers", "gatesets", "2q ns", "measure ns", "calibration"]
+    rows = []
+    for name in GOOGLE_DEVICES + ("grid6x6", "line12", "heavyhex2x3"):
+        device = get_device(name)
+        two_qubit = device.durations_ns.get(device.default_gateset, "-")
+        rows.append([name, len(device.qubits), len(device.couplers), ",".join(device.gatesets),
+                     two_qubit, device.durations_ns.get("measure", "-"),
+                     "median" if device.qubit_errors else "none"])
+    print(text_table(headers, rows))
+    print(f"\nsynthetic families: gridRxC, lineN, heavyhexRxC; "
+          f"known names: {', '.join(known_devices())}")
+
+
+def _write_or_print(text: str, output: str | None) -> None:
+    if output is None:
+        print(text)
+        return
+    try:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write ({exc.strerror})") from None
+    print(f"wrote {output}")
+
+
+def _cmd_compile(args: argparse.Namespace) -> None:
+    model = load_model(args.model)
+    result = compile_model(model, args.device, args.gateset,
+                           verify_equivalence=args.verify_equivalence, seed=args.seed)
+    report = result.report
+    text = {"table": report.to_table, "markdown": report.to_markdown,
+            "json": report.to_json}[args.format]()
+    _write_or_print(text, args.output)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``qru`` command."""
     parser = argparse.ArgumentParser(
@@ -159,6 +197,21 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--backend", default="qsim", choices=sorted(BACKENDS))
     simulate.add_argument("--output", help="write results to this JSON file (default: stdout)")
     simulate.set_defaults(run=_cmd_simulate)
+
+    devices = commands.add_parser("devices", help="table of the target devices")
+    devices.set_defaults(run=_cmd_devices)
+
+    compile_ = commands.add_parser("compile", help="compile a model's step for a device")
+    compile_.add_argument("model", help="preset name or model JSON file")
+    compile_.add_argument("--device", required=True, help="device name (see `qru devices`)")
+    compile_.add_argument("--gateset", choices=["cz", "sqrt_iswap", "sycamore"],
+                          help="native gateset (default: the device's first)")
+    compile_.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    compile_.add_argument("--output", help="write the report to this file")
+    compile_.add_argument("--verify-equivalence", action="store_true",
+                          help="also check the result against the logical step by simulation")
+    compile_.add_argument("--seed", type=int, default=0, help="placement/routing tie-break seed")
+    compile_.set_defaults(run=_cmd_compile)
     return parser
 
 

@@ -101,3 +101,38 @@ def test_console_script_and_module_entry_point(command):
     assert done.returncode == 2
     assert done.stderr.strip() == (
         "qru: error: unknown preset 'nope'; known presets: oscillation, wdbc, mnist")
+
+
+def test_devices_table(capsys):
+    status, out, _ = run(capsys, "devices")
+    assert status == 0
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[2:]if line.strip()}
+    assert rows["willow_pink"][1:4] == ["105", "182", "cz"]
+    assert rows["rainbow"][5] == "4000"  # corrected measurement time
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "json"])
+def test_compile_report_formats(capsys, tmp_path, fmt):
+    output = tmp_path / f"report.{fmt}"
+    status, out, _ = run(capsys, "compile", "wdbc", "--device", "rainbow", "--format", fmt,
+                         "--output", str(output))
+    assert status == 0 and f"wrote {output}" in out
+    text = output.read_text()
+    if fmt == "json":
+        assert json.loads(text)["device"] == "rainbow"
+    else:
+        assert "certificate" in text and "place" in text
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["compile", "wdbc", "--device", "nowhere"], "unknown device 'nowhere'; known devices:"),
+        (["compile", "mnist", "--device", "line5"], "the step needs 10 qubits but device line5"),
+        (["compile", "wdbc", "--device", "Sycamore", "--gateset", "cz"],
+         "device 'Sycamore' does not support gateset 'cz'"),
+    ],
+)
+def test_compile_errors(capsys, argv, message):
+    status, _, err = run(capsys, *argv)
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1

@@ -83,8 +83,14 @@ def main(reference: str, *fresh_files: str) -> None:
                margolus_fresh()]
     for name in fresh_files:
         for record in json.loads(Path(name).read_text()):
-            if record["two_qubit_gate"] == "cz" and record["infidelity"] < 1e-10:
-                entries.append(from_search(record))
+            if record["two_qubit_gate"] != "cz" or record["infidelity"] > 1e-10:
+                continue
+            entry = from_search(record)
+            count = sum(1 for op in entry["ops"] if len(op["qubits"]) == 2)
+            if not any(e["kind"] == entry["kind"] and e["pattern"] == entry["pattern"]
+                       and sum(1 for op in e["ops"] if len(op["qubits"]) == 2) <= count
+                       for e in entries):
+                entries.append(entry)
     for entry in entries:
         d = CSwapDecomposition(entry["name"], entry["kind"], entry["pattern"], 0,
                                tuple(entry["ops"]))

@@ -25,9 +25,8 @@ def known_devices() -> tuple[str, ...]:
     return GOOGLE_DEVICES + SYNTHETIC_PATTERNS
 
 
-@functools.lru_cache(maxsize=32)
 def get_device(name: str) -> Device:
-    """The device called ``name``.
+    """The device called ``name`` (Google names are case-insensitive; devices are cached).
 
     Raises:
         DeviceError: for an unknown name; the message lists the known ones.
@@ -35,8 +34,13 @@ def get_device(name: str) -> Device:
     if not isinstance(name, str):
         raise DeviceError(f"device name must be a string, got {name!r}")
     by_lower = {d.lower(): d for d in GOOGLE_DEVICES}
-    if name.lower() in by_lower:
-        return google_device(by_lower[name.lower()])
+    return _build(by_lower.get(name.lower(), name))
+
+
+@functools.lru_cache(maxsize=32)
+def _build(name: str) -> Device:
+    if name in GOOGLE_DEVICES:
+        return google_device(name)
     if match := re.fullmatch(r"grid(\d+)x(\d+)", name):
         rows, cols = int(match[1]), int(match[2])
         _check_size(name, rows * cols, rows >= 1 and cols >= 1)

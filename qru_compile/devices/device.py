@@ -65,6 +65,10 @@ class Device:
     cirq_device: cirq.Device | None = None
     description: str = ""
 
+    def __repr__(self) -> str:
+        return (f"Device({self.name!r}: {len(self.qubits)} qubits, {len(self.couplers)} couplers, "
+                f"gatesets {', '.join(self.gatesets)})")
+
     def __post_init__(self) -> None:
         unknown = [g for g in self.gatesets if g not in GATESET_NAMES]
         if unknown or not self.gatesets:

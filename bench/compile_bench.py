@@ -1,0 +1,449 @@
+"""Compile benchmark: qru_compile against Cirq, Qiskit and pytket on the same QRU step.
+
+Run from the repository root with the project's venv::
+
+    python bench/compile_bench.py
+    python bench/compile_bench.py --devices rainbow Sycamore --models wdbc --output /tmp/b.md
+
+Qiskit and pytket are optional peers (``pip install 'qiskit>=2.0' 'pytket>=2.0'``); a missing
+one is reported as "not installed" and its columns read "n/a".
+
+For every device and preset model, the logical step circuit of ``qru_compile.lower(model)`` is
+compiled by four tools, and each result's two-qubit gate count, depth and wall-clock seconds are
+recorded:
+
+- ours: ``qru_compile.compiler.compile(model, device)`` with the device's default gateset
+  (placement search included in the time). Depth is in moments.
+- Cirq: ``optimize_for_target_gateset`` (CZ or sqrt-iSWAP target gateset) to get two-qubit
+  gates, ``RouteCQC`` on the device graph (lookahead radius 8), then
+  ``optimize_for_target_gateset`` again to make the SWAPs native. Depth is ``len(circuit)``. The
+  result is checked with the cirq_google device's ``validate_circuit`` where there is one.
+- Qiskit: ``transpile`` at optimization level 3 on the device's coupling map (both directions)
+  with basis ``cz, rz, sx, x`` and ``seed_transpiler=0``. Depth is ``QuantumCircuit.depth()``.
+- tket: the steps of a level-2 backend compilation: ``FullPeepholeOptimise``,
+  ``DefaultMappingPass`` on the device architecture, ``KAKDecomposition``, ``CliffordSimp``,
+  ``SynthesiseTket``, a rebase to ``{CZ, PhasedX, Rz}`` and ``RemoveRedundancies``. Depth is
+  ``Circuit.depth()``.
+
+Cirq, Qiskit and tket get the step with its symbols resolved to the same seeded random angles
+(Qiskit and tket read it as OpenQASM 2.0). Qiskit and tket always target CZ; on a sqrt-iSWAP
+device (Sycamore) their counts are in the CZ basis, marked "CZ basis", and not compared with ours.
+A row is "OK" when ours <= 0.6 x Cirq and <= 0.85 x Qiskit two-qubit gates (where the basis is
+the same) and our compile takes under 2 s. Each tool is run once, untimed, before the
+measurements so that one-off start-up costs are not charged to the first row.
+
+The table is printed and written as Markdown to ``--output`` (default ``docs/benchmarks.md``)
+under the heading "## Compile benchmark"; other sections of that file are kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import importlib.metadata
+import shlex
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import cirq
+import networkx as nx
+import numpy as np
+
+import qru_compile as qc
+from qru_compile.compiler import compile as compile_qru
+from qru_compile.devices import Device, get_device
+from qru_compile.lowering import lower
+
+try:
+    import qiskit
+    import qiskit.qasm2
+    from qiskit.transpiler import CouplingMap
+except ImportError:
+    qiskit = None
+
+try:
+    from pytket import OpType
+    from pytket import passes as tket_passes
+    from pytket.architecture import Architecture
+    from pytket.qasm import circuit_from_qasm_str
+except ImportError:
+    tket_passes = None
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTPUT = REPO_ROOT / "docs" / "benchmarks.md"
+DEVICES = ("rainbow", "weber", "willow_pink", "Sycamore", "grid6x6")
+MODELS = ("oscillation", "wdbc", "mnist")
+HEADING = "## Compile benchmark"
+ANGLE_SEED = 0
+#: "OK" thresholds: ours / Cirq, ours / Qiskit (two-qubit gates) and our compile seconds.
+MAX_CIRQ_RATIO = 0.6
+MAX_QISKIT_RATIO = 0.85
+MAX_SECONDS = 2.0
+#: Cirq target gateset for each qru_compile gateset name.
+CIRQ_GATESETS: dict[str, Callable[[], cirq.CompilationTargetGateset]] = {
+    "cz": cirq.CZTargetGateset,
+    "sqrt_iswap": cirq.SqrtIswapTargetGateset,
+}
+COLUMNS = ("device", "model", "gateset", "ours 2q / depth / s", "Cirq 2q / depth / s",
+           "Qiskit 2q / depth / s", "tket 2q / depth / s", "ours/Cirq", "ours/Qiskit",
+           "Cirq valid", "status")
+
+
+@dataclasses.dataclass(frozen=True)
+class ToolResult:
+    """One tool's compilation of one step.
+
+    Attributes:
+        two_qubit: two-qubit gates, or None when the tool did not run.
+        depth: depth as the tool counts it, or None.
+        seconds: wall-clock seconds of the compilation, or None.
+        basis: the two-qubit gate basis counted (a qru_compile gateset name).
+        valid: "yes" or "no" when cirq_google's ``validate_circuit`` checked the result, else
+            "n/a" (only Cirq's flow is checked; ours verifies itself).
+        note: why the tool did not run, or what went wrong; empty when all is well.
+    """
+
+    two_qubit: int | None
+    depth: int | None
+    seconds: float | None
+    basis: str
+    valid: str = "n/a"
+    note: str = ""
+
+    @classmethod
+    def failed(cls, basis: str, note: str) -> ToolResult:
+        """A result for a tool that is missing or raised."""
+        return cls(None, None, None, basis, note=note)
+
+    def cell(self, our_basis: str) -> str:
+        """``2q / depth / s``, marked "CZ basis" when the basis differs from ours."""
+        if self.two_qubit is None:
+            return "n/a"
+        text = f"{self.two_qubit} / {self.depth} / {self.seconds:.2f}"
+        return text if self.basis == our_basis else f"{text} ({self.basis.upper()} basis)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """The inputs every tool gets for one device and model.
+
+    Attributes:
+        device: the target device.
+        model: the QRU model.
+        gateset: our gateset (the device default).
+        resolved: the logical step with its symbols bound to the shared random angles.
+        qasm: ``resolved`` as OpenQASM 2.0.
+    """
+
+    device: Device
+    model: qc.QRUModel
+    gateset: str
+    resolved: cirq.Circuit
+    qasm: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """All tools' results for one case.
+
+    Attributes:
+        case: the benchmark case.
+        ours: qru_compile in the device's default gateset.
+        ours_cz: qru_compile in CZ when the default is not CZ but the device supports it.
+        cirq: Cirq's flow.
+        qiskit: Qiskit's transpile.
+        tket: pytket's passes.
+    """
+
+    case: Case
+    ours: ToolResult
+    ours_cz: ToolResult | None
+    cirq: ToolResult
+    qiskit: ToolResult
+    tket: ToolResult
+
+
+def make_case(device_name: str, model_name: str) -> Case:
+    """Lower ``model_name`` and resolve its symbols with seeded uniform angles in [0, 2 pi)."""
+    model = qc.QRUModel.preset(model_name)
+    device = get_device(device_name)
+    step = lower(model)
+    angles = np.random.default_rng(ANGLE_SEED).uniform(0, 2 * np.pi, len(step.angle_map.names))
+    resolved = cirq.resolve_parameters(step.circuit.unfreeze(), step.resolver(angles))
+    return Case(device, model, device.default_gateset, resolved, cirq.qasm(resolved))
+
+
+def run_ours(case: Case, gateset: str) -> ToolResult:
+    """Compile with qru_compile, timing the whole ``compile`` call."""
+    start = time.perf_counter()
+    result = compile_qru(case.model, case.device, gateset)
+    seconds = time.perf_counter() - start
+    return ToolResult(result.report.final.two_qubit, result.report.final.depth, seconds, gateset)
+
+
+def run_cirq(case: Case) -> ToolResult:
+    """Cirq's decompose, route, decompose flow, validated on the cirq_google device if any."""
+    target = CIRQ_GATESETS[case.gateset]()
+    start = time.perf_counter()
+    two_qubit_ops = cirq.optimize_for_target_gateset(case.resolved, gateset=target)
+    routed, _, _ = cirq.RouteCQC(case.device.graph).route_circuit(
+        two_qubit_ops, lookahead_radius=8
+    )
+    native = cirq.optimize_for_target_gateset(routed, gateset=target)
+    seconds = time.perf_counter() - start
+    count = sum(1 for op in native.all_operations() if len(op.qubits) == 2)
+    result = ToolResult(count, len(native), seconds, case.gateset)
+    if case.device.cirq_device is None:
+        return result
+    try:
+        case.device.cirq_device.validate_circuit(native)
+    except ValueError as error:
+        return dataclasses.replace(result, valid="no", note=f"validate_circuit: {error}")
+    return dataclasses.replace(result, valid="yes")
+
+
+def indexed_edges(graph: nx.Graph) -> list[tuple[int, int]]:
+    """The coupling graph's edges with qubits numbered in sorted order."""
+    index = {qubit: i for i, qubit in enumerate(sorted(graph.nodes))}
+    return [(index[a], index[b]) for a, b in graph.edges]
+
+
+def run_qiskit(case: Case) -> ToolResult:
+    """Qiskit's level-3 transpile onto the device's coupling map in the CZ basis."""
+    if qiskit is None:
+        return ToolResult.failed("cz", "qiskit not installed (pip install 'qiskit>=2.0')")
+    circuit = qiskit.qasm2.loads(
+        case.qasm, custom_instructions=qiskit.qasm2.LEGACY_CUSTOM_INSTRUCTIONS
+    )
+    edges = indexed_edges(case.device.graph)
+    coupling = CouplingMap([*edges, *((b, a) for a, b in edges)])
+    start = time.perf_counter()
+    out = qiskit.transpile(circuit, coupling_map=coupling, basis_gates=["cz", "rz", "sx", "x"],
+                           optimization_level=3, seed_transpiler=0)
+    seconds = time.perf_counter() - start
+    count = sum(1 for instruction in out.data if instruction.operation.num_qubits == 2)
+    return ToolResult(count, out.depth(), seconds, "cz")
+
+
+def run_tket(case: Case) -> ToolResult:
+    """pytket's level-2-style optimise, map, resynthesise and rebase to CZ."""
+    if tket_passes is None:
+        return ToolResult.failed("cz", "pytket not installed (pip install 'pytket>=2.0')")
+    circuit = circuit_from_qasm_str(case.qasm)
+    architecture = Architecture(indexed_edges(case.device.graph))
+    sequence = tket_passes.SequencePass([
+        tket_passes.FullPeepholeOptimise(),
+        tket_passes.DefaultMappingPass(architecture),
+        tket_passes.KAKDecomposition(allow_swaps=False),
+        tket_passes.CliffordSimp(allow_swaps=False),
+        tket_passes.SynthesiseTket(),
+        tket_passes.AutoRebase({OpType.CZ, OpType.PhasedX, OpType.Rz}),
+        tket_passes.RemoveRedundancies(),
+    ])
+    start = time.perf_counter()
+    sequence.apply(circuit)
+    seconds = time.perf_counter() - start
+    return ToolResult(circuit.n_2qb_gates(), circuit.depth(), seconds, "cz")
+
+
+def guarded(basis: str, run: Callable[[], ToolResult]) -> ToolResult:
+    """``run()``, or a failed result carrying the exception when it raises."""
+    try:
+        return run()
+    except Exception as error:  # noqa: BLE001 - one tool's failure must not stop the run
+        return ToolResult.failed(basis, f"error: {type(error).__name__}: {error}")
+
+
+def benchmark(case: Case) -> Row:
+    """Run every tool on ``case``."""
+    ours = guarded(case.gateset, lambda: run_ours(case, case.gateset))
+    ours_cz = None
+    if case.gateset != "cz" and "cz" in case.device.gatesets:
+        ours_cz = guarded("cz", lambda: run_ours(case, "cz"))
+    return Row(
+        case=case,
+        ours=ours,
+        ours_cz=ours_cz,
+        cirq=guarded(case.gateset, lambda: run_cirq(case)),
+        qiskit=guarded("cz", lambda: run_qiskit(case)),
+        tket=guarded("cz", lambda: run_tket(case)),
+    )
+
+
+def ratio(ours: ToolResult | None, peer: ToolResult) -> float | None:
+    """ours / peer two-qubit gates when both ran in the same basis, else None."""
+    if ours is None or ours.two_qubit is None or not peer.two_qubit or ours.basis != peer.basis:
+        return None
+    return ours.two_qubit / peer.two_qubit
+
+
+def qiskit_ratio(row: Row) -> float | None:
+    """ours / Qiskit, using our CZ compilation when our default gateset is not CZ."""
+    return ratio(row.ours_cz or row.ours, row.qiskit)
+
+
+def status(row: Row) -> str:
+    """"OK" when every threshold holds; otherwise "miss:" and the thresholds missed.
+
+    The Qiskit threshold is skipped, and an OK marked "OK*", when there is no same-basis ratio
+    (Qiskit did not run, or counts CZ while ours counts another gate).
+    """
+    missed = []
+    cirq_ratio = ratio(row.ours, row.cirq)
+    if cirq_ratio is None or cirq_ratio > MAX_CIRQ_RATIO:
+        missed.append("Cirq")
+    q_ratio = qiskit_ratio(row)
+    if q_ratio is not None and q_ratio > MAX_QISKIT_RATIO:
+        missed.append("Qiskit")
+    if row.ours.seconds is None or row.ours.seconds >= MAX_SECONDS:
+        missed.append("time")
+    if missed:
+        return "miss: " + ", ".join(missed)
+    return "OK" if q_ratio is not None else "OK*"
+
+
+def format_ratio(value: float | None) -> str:
+    """Two decimals, or "n/a"."""
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def ours_cell(row: Row) -> str:
+    """Our cell, with our CZ count appended when we also compiled in CZ."""
+    cell = row.ours.cell(row.case.gateset)
+    if row.ours_cz is not None and row.ours_cz.two_qubit is not None:
+        cell += f"; CZ: {row.ours_cz.two_qubit}"
+    return cell
+
+
+def table_cells(row: Row) -> list[str]:
+    """The row's cells, in :data:`COLUMNS` order."""
+    case = row.case
+    return [
+        case.device.name, case.model.name, case.gateset, ours_cell(row),
+        row.cirq.cell(case.gateset), row.qiskit.cell(case.gateset), row.tket.cell(case.gateset),
+        format_ratio(ratio(row.ours, row.cirq)), format_ratio(qiskit_ratio(row)),
+        row.cirq.valid, status(row),
+    ]
+
+
+def notes(rows: Sequence[Row]) -> list[str]:
+    """Tool failures, validation errors and the legend, one line each."""
+    lines = []
+    for row in rows:
+        for tool, result in (("ours", row.ours), ("ours CZ", row.ours_cz), ("Cirq", row.cirq),
+                             ("Qiskit", row.qiskit), ("tket", row.tket)):
+            if result is not None and result.note:
+                lines.append(f"{row.case.device.name} / {row.case.model.name} / {tool}: "
+                             f"{result.note.splitlines()[0]}")
+    lines.append(f"OK: ours <= {MAX_CIRQ_RATIO} x Cirq and <= {MAX_QISKIT_RATIO} x Qiskit "
+                 f"two-qubit gates and our compile < {MAX_SECONDS:g} s; OK*: the same without the "
+                 "Qiskit check, which needs Qiskit's count in our basis (CZ).")
+    lines.append("Depth: ours counts non-empty moments, Cirq len(circuit), Qiskit and tket "
+                 "their own depth() (virtual Rz gates included).")
+    return lines
+
+
+def render_text(rows: Sequence[Row]) -> str:
+    """A fixed-width table for the terminal."""
+    body = [list(COLUMNS)] + [table_cells(row) for row in rows]
+    widths = [max(len(line[i]) for line in body) for i in range(len(COLUMNS))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+             for line in body]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def render_markdown(rows: Sequence[Row], command: str) -> str:
+    """The "## Compile benchmark" section: command, date, versions, table and notes."""
+    versions = ", ".join(f"{name} {package_version(name)}"
+                         for name in ("qru_compile", "cirq-core", "qiskit", "pytket"))
+    lines = [
+        HEADING,
+        "",
+        f"Command: `{command}` (run {datetime.date.today().isoformat()}; {versions}).",
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+        *("| " + " | ".join(table_cells(row)) + " |" for row in rows),
+        "",
+        *(f"- {line}" for line in notes(rows)),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def package_version(name: str) -> str:
+    """The installed version of ``name``, or "not installed"."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def replace_section(existing: str, section: str) -> str:
+    """``existing`` with its "## Compile benchmark" section replaced by (or appended as) ``section``.
+
+    The section runs from its heading to the next "## " heading or the end of the file.
+    """
+    lines = existing.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.rstrip() == HEADING]
+    if not starts:
+        return existing.rstrip("\n") + "\n\n" + section
+    start = starts[0]
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
+               len(lines))
+    tail = "".join(lines[end:])
+    return "".join(lines[:start]) + section + ("\n" + tail if tail else "")
+
+
+def write_section(path: Path, section: str) -> None:
+    """Write ``section`` into ``path``, keeping the file's other sections."""
+    existing = path.read_text() if path.exists() else "# Benchmarks\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(replace_section(existing, section))
+
+
+def warm_up(device_name: str, model_name: str) -> None:
+    """Run every tool once, untimed, so start-up costs do not land in the first row."""
+    benchmark(make_case(device_name, model_name))
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", nargs="+", default=list(DEVICES), metavar="DEVICE",
+                        help=f"device names (default: {' '.join(DEVICES)})")
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS,
+                        metavar="MODEL", help=f"preset models (default: {' '.join(MODELS)})")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
+                        help="Markdown file to update (default: docs/benchmarks.md in the repo)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Benchmark, print the table and update the Markdown file."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(argv)
+    for name, module in (("qiskit", qiskit), ("pytket", tket_passes)):
+        if module is None:
+            print(f"note: {name} not installed; its columns read n/a", file=sys.stderr)
+    warm_up(args.devices[0], args.models[0])
+    rows = []
+    for device_name in args.devices:
+        for model_name in args.models:
+            print(f"... {device_name} / {model_name}", file=sys.stderr, flush=True)
+            rows.append(benchmark(make_case(device_name, model_name)))
+    print(render_text(rows))
+    print()
+    print("\n".join(notes(rows)))
+    write_section(args.output, render_markdown(rows, shlex.join(["python",
+                                                                 "bench/compile_bench.py",
+                                                                 *argv])))
+    print(f"\nwrote {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+import json
+
+import cirq
+import numpy as np
+import pytest
+
+import qru_compile as qc
+from qru_compile.compiler import CERTIFICATE_LENGTHS
+from qru_compile.devices import get_device
+from qru_compile.equivalence import check_equivalent
+from qru_compile.shiftability import check_shiftable
+
+# Two-qubit gates per step on rainbow measured for Cirq's own flow (94 / 61 / 113); the
+# compiler must stay at or below 0.6 of them (a deterministic regression bound, not a timing).
+CIRQ_RAINBOW = {"oscillation": 94, "wdbc": 61, "mnist": 113}
+
+
+def _expectations(result, params, x, h):
+    """<Z>, <X> of every measured qubit of one compiled step, on Cirq's double simulator."""
+    resolved = cirq.resolve_parameters(result.circuit, result.resolver(params, x, h))
+    observables = [p(result.measured_qubits[q.name]) for q in result.step.measured_qubits
+                   for p in (cirq.Z, cirq.X)]
+    qubits = sorted(resolved.all_qubits() | set(result.measured_qubits.values()))
+    values = cirq.Simulator(dtype=np.complex128).simulate_expectation_values(
+        resolved, observables, qubit_order=qubits)
+    return np.real(values)
+
+
+@pytest.fixture(scope="module", params=["oscillation", "wdbc", "mnist"])
+def rainbow_result(request):
+    return qc.compile(qc.QRUModel.preset(request.param), "rainbow", audit=True,
+                      verify_equivalence=True)
+
+
+def test_compiled_step_is_valid_and_cheaper_than_cirq(rainbow_result):
+    result = rainbow_result
+    get_device("rainbow").cirq_device.validate_circuit(result.circuit)
+    for executable in result.executables.values():
+        get_device("rainbow").cirq_device.validate_circuit(executable)
+    assert result.report.final.two_qubit <= 0.6 * CIRQ_RAINBOW[result.model.name]
+    assert result.report.final.multi_qubit == 0
+    assert check_shiftable(result.circuit, result.step.angle_map.names) is None
+
+
+def test_compiled_step_reproduces_the_model(rainbow_result, rng):
+    """Simulating the compiled circuit gives the logical model's outputs for one step."""
+    result, model = rainbow_result, rainbow_result.model
+    params = model.initial_parameters(seed=11)
+    x = rng.uniform(0, 1, model.I)
+    h = rng.uniform(-0.9, 0.9, model.hidden_size)
+    reference = qc.simulate_sequence(model, params, x[None, None, :], backend="cirq",
+                                     initial_hidden=h)
+    expected = np.concatenate([reference.outs[0, 0], reference.hidden[0, 0]])
+    np.testing.assert_allclose(_expectations(result, params, x, h), expected, atol=1e-9)
+
+
+def test_executables_measure_each_logical_qubit_in_its_basis(rainbow_result):
+    result = rainbow_result
+    names = [q.name for q in result.step.measured_qubits]
+    for basis, circuit in result.executables.items():
+        measurements = [op for op in circuit.all_operations() if cirq.is_measurement(op)]
+        assert sorted(cirq.measurement_key_name(m) for m in measurements) == sorted(names)
+        for m in measurements:
+            assert m.qubits == (result.measured_qubits[cirq.measurement_key_name(m)],)
+        assert circuit.are_all_measurements_terminal()
+    # the X executable measures <X>: compare with Z after H on a resolved product state
+    model = result.model
+    params = model.initial_parameters(seed=3)
+    resolver = result.resolver(params, np.full(model.I, 0.3))
+    sim = cirq.Simulator(dtype=np.complex128)
+    x_circuit = cirq.resolve_parameters(cirq.drop_terminal_measurements(
+        result.executables["X"]), resolver)
+    z_values = sim.simulate_expectation_values(
+        x_circuit, [cirq.Z(q) for q in result.measured_qubits.values()],
+        qubit_order=sorted(x_circuit.all_qubits()))
+    x_values = _expectations(result, params, np.full(model.I, 0.3), None)[1::2]
+    np.testing.assert_allclose(np.real(z_values), x_values, atol=1e-9)
+
+
+def test_constant_depth_certificate(rainbow_result):
+    report = rainbow_result.report
+    certificate = report.certificate
+    assert certificate.lengths == CERTIFICATE_LENGTHS == (1, 8, 100)
+    assert certificate.constant
+    assert len({f for fs in certificate.fingerprints for f in fs}) == 1
+    assert certificate.depths == ((report.final.depth,),) * 3
+    circuits = rainbow_result.step_circuits(100)
+    assert len(circuits) == 100 and all(c is rainbow_result.circuit for c in circuits)
+    assert report.final.duration_ns > 0 and 0 < report.final.fidelity < 1
+
+
+def test_report_renderers(rainbow_result):
+    report = rainbow_result.report
+    data = json.loads(report.to_json())
+    assert data["final"]["two_qubit"] == report.final.two_qubit
+    assert [p["pass"] for p in data["passes"]][:3] == ["place", "route", "decompose_cswap"]
+    assert "| stage | pass |" in report.to_markdown()
+    table = report.to_table()
+    assert "constant-depth certificate" in table and "verify_equivalence" in table
+
+
+@pytest.mark.parametrize("device, gateset", [("rainbow", "sqrt_iswap"), ("rainbow", "sycamore"),
+                                             ("willow_pink", "cz"), ("grid6x6", "cz"),
+                                             ("heavyhex2x3", "cz"), ("line12", "cz")])
+def test_other_gatesets_and_topologies(device, gateset):
+    model = qc.QRUModel.preset("wdbc")
+    result = qc.compile(model, device, gateset, audit=True, verify_equivalence=True)
+    assert result.gateset == gateset
+    two_qubit = {type(op.gate) for op in result.circuit.all_operations() if len(op.qubits) == 2}
+    assert len(two_qubit) == 1
+
+
+def test_custom_model_compiles_equivalently():
+    model = qc.QRUModel(I=3, H=5, L=2, gate="u2", layer_gates=("rot", "rz"))
+    result = qc.compile(model, "weber", audit=True, verify_equivalence=True)
+    identity = result.initial_layout
+    assert check_equivalent(
+        result.step, result.circuit,
+        {q: result.measured_qubits[q.name] for q in result.step.measured_qubits},
+        {q: identity[q.name] for q in result.step.qubits}, trials=2, seed=5) is None
+
+
+def test_same_seed_same_result_and_resolver_binds_every_slot():
+    model = qc.QRUModel.preset("oscillation")
+    a, b = qc.compile(model, "weber", seed=4), qc.compile(model, "weber", seed=4)
+    assert a.circuit == b.circuit
+    resolver = a.resolver(model.initial_parameters(seed=1), [0.5])
+    assert not cirq.is_parameterized(cirq.resolve_parameters(a.circuit, resolver))
+
+
+def test_models_that_do_not_fit_fail_with_reasons():
+    with pytest.raises(qc.CompileError, match="the step needs 10 qubits but device line5 has 5"):
+        qc.compile(qc.QRUModel.preset("mnist"), "line5")
+    with pytest.raises(qc.DeviceError, match="does not support gateset 'cz'"):
+        qc.compile(qc.QRUModel.preset("wdbc"), "Sycamore", "cz")
+    with pytest.raises(qc.DeviceError, match="unknown device 'sycamore54'"):
+        qc.compile(qc.QRUModel.preset("wdbc"), "sycamore54")
+    split = qc.Device(name="split", qubits=tuple(cirq.LineQubit.range(8)),
+                      couplers=frozenset({frozenset(cirq.LineQubit.range(2))}),
+                      gatesets=("cz",), durations_ns={"1q": 25.0, "cz": 42.0})
+    with pytest.raises(qc.CompileError, match="coupling graph is not connected"):
+        qc.compile(qc.QRUModel.preset("wdbc"), split)
