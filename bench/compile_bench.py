@@ -1,6 +1,6 @@
 """Compile benchmark: qru_compile against Cirq, Qiskit and pytket on the same QRU step.
 
-Run from the repository root with the project's venv::
+Run from the repository root with the project's venv (``.venv/bin/python``)::
 
     python bench/compile_bench.py
     python bench/compile_bench.py --devices rainbow Sycamore --models wdbc --output /tmp/b.md
@@ -9,7 +9,8 @@ Qiskit and pytket are optional peers (``pip install 'qiskit>=2.0' 'pytket>=2.0'`
 one is reported as "not installed" and its columns read "n/a".
 
 For every device and preset model, the logical step circuit of ``qru_compile.lower(model)`` is
-compiled by four tools, and each result's two-qubit gate count, depth and wall-clock seconds are
+compiled by four tools, and each result's two-qubit gate count, depth and wall-clock seconds
+(the fastest of ``--repeats`` compilations, default 3, to damp the noise of a shared machine) are
 recorded:
 
 - ours: ``qru_compile.compiler.compile(model, device)`` with the device's default gateset
@@ -47,6 +48,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import cirq
 import networkx as nx
@@ -62,15 +64,15 @@ try:
     import qiskit.qasm2
     from qiskit.transpiler import CouplingMap
 except ImportError:
-    qiskit = None
+    qiskit = None  # type: ignore[assignment]
 
 try:
-    from pytket import OpType
+    from pytket import Circuit, OpType
     from pytket import passes as tket_passes
     from pytket.architecture import Architecture
     from pytket.qasm import circuit_from_qasm_str
 except ImportError:
-    tket_passes = None
+    tket_passes = None  # type: ignore[assignment]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "benchmarks.md"
@@ -78,6 +80,8 @@ DEVICES = ("rainbow", "weber", "willow_pink", "Sycamore", "grid6x6")
 MODELS = ("oscillation", "wdbc", "mnist")
 HEADING = "## Compile benchmark"
 ANGLE_SEED = 0
+DEFAULT_REPEATS = 3
+T = TypeVar("T")
 #: "OK" thresholds: ours / Cirq, ours / Qiskit (two-qubit gates) and our compile seconds.
 MAX_CIRQ_RATIO = 0.6
 MAX_QISKIT_RATIO = 0.85
@@ -136,6 +140,7 @@ class Case:
         gateset: our gateset (the device default).
         resolved: the logical step with its symbols bound to the shared random angles.
         qasm: ``resolved`` as OpenQASM 2.0.
+        repeats: how many times each tool compiles; the fastest time counts.
     """
 
     device: Device
@@ -143,6 +148,7 @@ class Case:
     gateset: str
     resolved: cirq.Circuit
     qasm: str
+    repeats: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,34 +172,45 @@ class Row:
     tket: ToolResult
 
 
-def make_case(device_name: str, model_name: str) -> Case:
+def make_case(device_name: str, model_name: str, repeats: int) -> Case:
     """Lower ``model_name`` and resolve its symbols with seeded uniform angles in [0, 2 pi)."""
     model = qc.QRUModel.preset(model_name)
     device = get_device(device_name)
     step = lower(model)
     angles = np.random.default_rng(ANGLE_SEED).uniform(0, 2 * np.pi, len(step.angle_map.names))
-    resolved = cirq.resolve_parameters(step.circuit.unfreeze(), step.resolver(angles))
-    return Case(device, model, device.default_gateset, resolved, cirq.qasm(resolved))
+    resolved = cirq.resolve_parameters(step.circuit.unfreeze(), step.resolver(angles.tolist()))
+    return Case(device, model, device.default_gateset, resolved, cirq.qasm(resolved), repeats)
+
+
+def timed(run: Callable[[], T], repeats: int) -> tuple[T, float]:
+    """The output of the last of ``repeats`` calls of ``run`` and the fastest call's seconds."""
+    outputs, times = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        outputs.append(run())
+        times.append(time.perf_counter() - start)
+    return outputs[-1], min(times)
 
 
 def run_ours(case: Case, gateset: str) -> ToolResult:
     """Compile with qru_compile, timing the whole ``compile`` call."""
-    start = time.perf_counter()
-    result = compile_qru(case.model, case.device, gateset)
-    seconds = time.perf_counter() - start
+    result, seconds = timed(lambda: compile_qru(case.model, case.device, gateset), case.repeats)
     return ToolResult(result.report.final.two_qubit, result.report.final.depth, seconds, gateset)
 
 
-def run_cirq(case: Case) -> ToolResult:
-    """Cirq's decompose, route, decompose flow, validated on the cirq_google device if any."""
+def compile_cirq(case: Case) -> cirq.Circuit:
+    """Decompose to two-qubit gates, route with RouteCQC, then make the SWAPs native."""
     target = CIRQ_GATESETS[case.gateset]()
-    start = time.perf_counter()
     two_qubit_ops = cirq.optimize_for_target_gateset(case.resolved, gateset=target)
     routed, _, _ = cirq.RouteCQC(case.device.graph).route_circuit(
         two_qubit_ops, lookahead_radius=8
     )
-    native = cirq.optimize_for_target_gateset(routed, gateset=target)
-    seconds = time.perf_counter() - start
+    return cirq.optimize_for_target_gateset(routed, gateset=target)
+
+
+def run_cirq(case: Case) -> ToolResult:
+    """Cirq's decompose, route, decompose flow, validated on the cirq_google device if any."""
+    native, seconds = timed(lambda: compile_cirq(case), case.repeats)
     count = sum(1 for op in native.all_operations() if len(op.qubits) == 2)
     result = ToolResult(count, len(native), seconds, case.gateset)
     if case.device.cirq_device is None:
@@ -220,10 +237,12 @@ def run_qiskit(case: Case) -> ToolResult:
     )
     edges = indexed_edges(case.device.graph)
     coupling = CouplingMap([*edges, *((b, a) for a, b in edges)])
-    start = time.perf_counter()
-    out = qiskit.transpile(circuit, coupling_map=coupling, basis_gates=["cz", "rz", "sx", "x"],
-                           optimization_level=3, seed_transpiler=0)
-    seconds = time.perf_counter() - start
+    out, seconds = timed(
+        lambda: qiskit.transpile(circuit, coupling_map=coupling,
+                                 basis_gates=["cz", "rz", "sx", "x"], optimization_level=3,
+                                 seed_transpiler=0),
+        case.repeats,
+    )
     count = sum(1 for instruction in out.data if instruction.operation.num_qubits == 2)
     return ToolResult(count, out.depth(), seconds, "cz")
 
@@ -232,7 +251,7 @@ def run_tket(case: Case) -> ToolResult:
     """pytket's level-2-style optimise, map, resynthesise and rebase to CZ."""
     if tket_passes is None:
         return ToolResult.failed("cz", "pytket not installed (pip install 'pytket>=2.0')")
-    circuit = circuit_from_qasm_str(case.qasm)
+    logical = circuit_from_qasm_str(case.qasm)
     architecture = Architecture(indexed_edges(case.device.graph))
     sequence = tket_passes.SequencePass([
         tket_passes.FullPeepholeOptimise(),
@@ -243,9 +262,13 @@ def run_tket(case: Case) -> ToolResult:
         tket_passes.AutoRebase({OpType.CZ, OpType.PhasedX, OpType.Rz}),
         tket_passes.RemoveRedundancies(),
     ])
-    start = time.perf_counter()
-    sequence.apply(circuit)
-    seconds = time.perf_counter() - start
+
+    def apply() -> Circuit:
+        circuit = logical.copy()
+        sequence.apply(circuit)
+        return circuit
+
+    circuit, seconds = timed(apply, case.repeats)
     return ToolResult(circuit.n_2qb_gates(), circuit.depth(), seconds, "cz")
 
 
@@ -306,8 +329,8 @@ def status(row: Row) -> str:
 
 
 def format_ratio(value: float | None) -> str:
-    """Two decimals, or "n/a"."""
-    return "n/a" if value is None else f"{value:.2f}"
+    """Three decimals (so a ratio just over a threshold shows), or "n/a"."""
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def ours_cell(row: Row) -> str:
@@ -350,7 +373,7 @@ def render_text(rows: Sequence[Row]) -> str:
     """A fixed-width table for the terminal."""
     body = [list(COLUMNS)] + [table_cells(row) for row in rows]
     widths = [max(len(line[i]) for line in body) for i in range(len(COLUMNS))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
              for line in body]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
@@ -383,7 +406,9 @@ def package_version(name: str) -> str:
 
 
 def replace_section(existing: str, section: str) -> str:
-    """``existing`` with its "## Compile benchmark" section replaced by (or appended as) ``section``.
+    """``existing`` with its "## Compile benchmark" section replaced by ``section``.
+
+    A file without that section gets it appended.
 
     The section runs from its heading to the next "## " heading or the end of the file.
     """
@@ -407,7 +432,7 @@ def write_section(path: Path, section: str) -> None:
 
 def warm_up(device_name: str, model_name: str) -> None:
     """Run every tool once, untimed, so start-up costs do not land in the first row."""
-    benchmark(make_case(device_name, model_name))
+    benchmark(make_case(device_name, model_name, repeats=1))
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -419,7 +444,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         metavar="MODEL", help=f"preset models (default: {' '.join(MODELS)})")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
                         help="Markdown file to update (default: docs/benchmarks.md in the repo)")
-    return parser.parse_args(argv)
+    parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS,
+                        help=f"compilations per tool and case; the fastest time counts "
+                             f"(default: {DEFAULT_REPEATS})")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -434,7 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for device_name in args.devices:
         for model_name in args.models:
             print(f"... {device_name} / {model_name}", file=sys.stderr, flush=True)
-            rows.append(benchmark(make_case(device_name, model_name)))
+            rows.append(benchmark(make_case(device_name, model_name, args.repeats)))
     print(render_text(rows))
     print()
     print("\n".join(notes(rows)))

@@ -70,5 +70,5 @@ class MapToNative(Pass):
         except ValueError as exc:
             raise CompileError(f"native mapping to {ctx.gateset} failed: {exc}") from None
         # Cirq's Sycamore target leaves fixed single-qubit gates as Rx/Rz: make them PhasedXZ.
-        native = cirq.merge_single_qubit_gates_to_phxz(native)
+        native = cirq.drop_negligible_operations(cirq.merge_single_qubit_gates_to_phxz(native))
         return PassResult(unit.replace(circuit=native.freeze()))

@@ -210,6 +210,15 @@ def _regions(device: Device, size: int, count: int) -> list[list[cirq.Qid]]:
     return regions
 
 
+def _shape(qubits: Sequence[cirq.Qid | None]) -> tuple:
+    """A placement up to translation on a grid (translates route alike away from edges)."""
+    if all(isinstance(q, cirq.GridQubit) for q in qubits):
+        row = min(q.row for q in qubits)  # type: ignore[union-attr]
+        col = min(q.col for q in qubits)  # type: ignore[union-attr]
+        return tuple((q.row - row, q.col - col) for q in qubits)  # type: ignore[union-attr]
+    return tuple(qubits)
+
+
 def candidate_placements(device: Device, problem: _Problem, *, regions: int,
                          per_pattern: int) -> list[dict[int, cirq.Qid]]:
     """Placements of the non-ancilla qubits that embed the step's heaviest interactions."""
@@ -219,13 +228,16 @@ def candidate_placements(device: Device, problem: _Problem, *, regions: int,
     size = max(2 * len(problem.qubits), len(problem.qubits) + 6)
     placements: list[dict[int, cirq.Qid]] = []
     seen: set[tuple[cirq.Qid, ...]] = set()
-    for ball in _regions(device, min(size, len(device.qubits)), regions):
-        region = device.graph.subgraph(ball)
-        for pattern in _patterns(graph):
-            matcher = isomorphism.GraphMatcher(region, pattern)
+    patterns = _patterns(graph)
+    balls = _regions(device, min(size, len(device.qubits)), regions)
+    for index, pattern in enumerate(patterns):
+        if index == 1 and placements:
+            break  # the whole cycle embeds: the paths cut from it add nothing
+        for ball in balls:
+            matcher = isomorphism.GraphMatcher(device.graph.subgraph(ball), pattern)
             for mapping in itertools.islice(matcher.subgraph_monomorphisms_iter(), per_pattern):
                 placement = {logical: physical for physical, logical in mapping.items()}
-                key = tuple(placement.get(i) for i in state_qubits)
+                key = _shape([placement.get(i) for i in state_qubits])
                 if len(placement) == len(state_qubits) and key not in seen:
                     seen.add(key)
                     placements.append(placement)
@@ -253,13 +265,10 @@ def _with_ancillas(device: Device, problem: _Problem,
 
 
 def _route(ctx: CompileContext, problem: _Problem, layout: Mapping[int, cirq.Qid],
-           seed: int, lookahead: int, beam: int = 0) -> router.RouteResult:
+           seed: int, lookahead: int) -> router.RouteResult:
     view = device_index(ctx.device, ctx.gateset)
     initial = {logical: view.index[q] for logical, q in layout.items()}
     try:
-        if beam:
-            return router.route_beam(view.topology, problem.ops, initial, fresh_ancilla_costs(),
-                                     seed=seed, lookahead=lookahead, beam=beam)
         return router.route(view.topology, problem.ops, initial, fresh_ancilla_costs(),
                             seed=seed, lookahead=lookahead)
     except RuntimeError as exc:
@@ -301,7 +310,7 @@ class PlaceQubits(Pass):
     ensures: ClassVar[frozenset[Fact]] = frozenset({Fact.ON_DEVICE})
     preserves: ClassVar[frozenset[Fact]] = _PRESERVED
     regions: int = 3
-    per_pattern: int = 24
+    per_pattern: int = 200
     lookahead: int = 12
 
     def run(self, unit: CompilationUnit, ctx: CompileContext) -> PassResult:
@@ -345,7 +354,6 @@ class RouteOnDevice(Pass):
 
     Attributes:
         lookahead: two-qubit gates looked ahead when scoring a swap.
-        beam: partial routings kept by the rollout search (0: greedy only).
     """
 
     name: ClassVar[str] = "route"
@@ -353,7 +361,6 @@ class RouteOnDevice(Pass):
     ensures: ClassVar[frozenset[Fact]] = frozenset({Fact.CONNECTED})
     preserves: ClassVar[frozenset[Fact]] = _PRESERVED | {Fact.ON_DEVICE}
     lookahead: int = 12
-    beam: int = 4
 
     def run(self, unit: CompilationUnit, ctx: CompileContext) -> PassResult:
         measured = _measured(unit, ctx)
@@ -361,7 +368,7 @@ class RouteOnDevice(Pass):
         order = sorted(unit.circuit.all_qubits())
         problem = _problem(unit.circuit, measured, order)
         layout = {i: q for i, q in enumerate(problem.qubits)}
-        result = _route(ctx, problem, layout, ctx.seed, self.lookahead, self.beam)
+        result = _route(ctx, problem, layout, ctx.seed, self.lookahead)
         physical = view.qubits
         operations: list[cirq.Operation] = []
         for item in result.emitted:
