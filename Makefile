@@ -20,12 +20,17 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/qru models
+	$(BIN)/qru compile wdbc --device rainbow
 	$(BIN)/python examples/demo.py --output-dir $(DEMO_DIR)
 	$(BIN)/qru simulate wdbc --params $(DEMO_DIR)/params.json --inputs $(DEMO_DIR)/inputs.json \
 		--output $(DEMO_DIR)/outputs.json
 
 test: install
 	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/compile_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

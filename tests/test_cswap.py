@@ -28,9 +28,14 @@ def test_every_stored_decomposition_is_exact_for_what_it_claims(decomposition):
 
 
 def test_decomposition_table_counts():
-    assert fresh_ancilla_costs() == {"c-a-t": 4, "c-t-a": 5, "triangle": 4, "t-c-a": 7}
-    exact = {d.pattern: d.two_qubit_count for d in decompositions() if d.kind == "exact"}
-    assert exact == {"triangle": 7, "c-t-a": 8}
+    assert fresh_ancilla_costs("cz") == {"c-a-t": 4, "c-t-a": 5, "triangle": 4, "t-c-a": 7}
+    assert fresh_ancilla_costs("sqrt_iswap") == {"c-a-t": 4, "c-t-a": 4, "triangle": 4,
+                                                 "t-c-a": 8}
+    assert fresh_ancilla_costs("sycamore")["c-t-a"] == 5
+    exact = {(d.pattern, d.two_qubit_gate): d.two_qubit_count
+             for d in decompositions() if d.kind == "exact"}
+    assert exact == {("triangle", "cz"): 7, ("c-t-a", "cz"): 8, ("c-t-a", "sqrt_iswap"): 10,
+                     ("c-t-a", "syc"): 10}
     # Cirq's own decomposition, for comparison
     cirq_count = sum(1 for op in cirq.optimize_for_target_gateset(
         cirq.Circuit(cirq.CSWAP(*cirq.LineQubit.range(3))), gateset=cirq.CZTargetGateset()
@@ -91,7 +96,7 @@ def test_decompose_pass_on_the_logical_step_is_equivalent():
     ctx = CompileContext(device=qc.get_device("rainbow"), gateset="cz", step=step)
     out = DecomposeCSwap().run(CompilationUnit(step.circuit), ctx)
     # logical qubits are all-to-all: the cheapest fresh-ancilla decomposition, 4 CZ
-    assert out.notes == ("fresh_c-a-t_margolus_4cz (4 CZ)",) * 2
+    assert out.notes == ("fresh_c-a-t_margolus_4cz (4 cz)",) * 2
     assert max(len(op.qubits) for op in out.unit.circuit.all_operations()) == 2
     identity = {q: q for q in step.qubits}
     assert check_equivalent(step, out.unit.circuit, identity, identity, trials=3) is None

@@ -22,7 +22,7 @@ from pathlib import Path
 import cirq
 import numpy as np
 
-from qru_compile.passes.cswap_table import CSwapDecomposition
+from qru_compile.passes.cswap_table import CSwapDecomposition, pattern_of
 from qru_compile.testing import cswap_infidelity
 
 ROLE = {0: "c", 1: "t", 2: "a"}
@@ -41,17 +41,21 @@ def _phxz(matrix: np.ndarray, role: str) -> dict:
             "axis_phase_exponent": float(gate.axis_phase_exponent)}
 
 
+_REFERENCE_GATES = {"cz": "cz", "sqiswap": "sqrt_iswap", "syc": "syc"}
+
+
 def from_reference(path: Path, pattern: str) -> dict:
     data = json.loads(path.read_text())
+    gate = _REFERENCE_GATES[data["two_qubit_gate"]]
     layers, edges = data["u3_params_per_layer"], data["edge_sequence"]
     ops: list[dict] = []
     for k, layer in enumerate(layers):
         for q, params in enumerate(layer):
             ops.append(_phxz(_u3(*params), ROLE[q]))
         if k < len(edges):
-            ops.append({"gate": "cz", "qubits": [ROLE[i] for i in edges[k]]})
-    return {"name": f"exact_{pattern}_{len(edges)}cz", "kind": "exact", "pattern": pattern,
-            "source": f"numerical search ({path.name})", "ops": ops}
+            ops.append({"gate": gate, "qubits": [ROLE[i] for i in edges[k]]})
+    return {"name": f"exact_{pattern}_{len(edges)}{gate}", "kind": "exact", "pattern": pattern,
+            "two_qubit_gate": gate, "source": f"numerical search ({path.name})", "ops": ops}
 
 
 def margolus_fresh() -> dict:
@@ -59,6 +63,7 @@ def margolus_fresh() -> dict:
     ops = [("h", "a"), ("t", "a"), ("cnot", "t", "a"), ("tdg", "a"), ("cnot", "c", "a"),
            ("t", "a"), ("cnot", "t", "a"), ("tdg", "a"), ("h", "a"), ("cnot", "a", "t")]
     return {"name": "fresh_c-a-t_margolus_4cz", "kind": "fresh_ancilla", "pattern": "c-a-t",
+            "two_qubit_gate": "cz",
             "source": "relative-phase (Margolus) Toffoli onto the ancilla, then CNOT(a -> t)",
             "ops": [{"gate": g, "qubits": list(q)} for g, *q in ops]}
 
@@ -71,29 +76,34 @@ def from_search(record: dict) -> dict:
                         **{k: op[k] for k in ("x_exponent", "z_exponent", "axis_phase_exponent")}})
         else:
             ops.append({"gate": op["gate"], "qubits": [ROLE[i] for i in op["qubits"]]})
-    pattern = record["connectivity"]
-    return {"name": f"fresh_{pattern}_{record['count']}cz", "kind": "fresh_ancilla",
-            "pattern": pattern, "source": "numerical search over CZ edge sequences", "ops": ops}
+    gate = record["two_qubit_gate"]
+    pattern = pattern_of(frozenset(frozenset(op["qubits"]) for op in ops if len(op["qubits"]) == 2))
+    return {"name": f"fresh_{pattern}_{record['count']}{gate}", "kind": "fresh_ancilla",
+            "pattern": pattern, "two_qubit_gate": gate,
+            "source": f"numerical search over {gate} edge sequences", "ops": ops}
 
 
 def main(reference: str, *fresh_files: str) -> None:
     ref = Path(reference)
     entries = [from_reference(ref / "fredkin_7cz_triangle.json", "triangle"),
                from_reference(ref / "fredkin_8cz_line.json", "c-t-a"),
+               from_reference(ref / "fredkin_10sqiswap_line.json", "c-t-a"),
+               from_reference(ref / "fredkin_10syc_line.json", "c-t-a"),
                margolus_fresh()]
     for name in fresh_files:
         for record in json.loads(Path(name).read_text()):
-            if record["two_qubit_gate"] != "cz" or record["infidelity"] > 1e-10:
+            if record["infidelity"] > 1e-10:
                 continue
             entry = from_search(record)
             count = sum(1 for op in entry["ops"] if len(op["qubits"]) == 2)
             if not any(e["kind"] == entry["kind"] and e["pattern"] == entry["pattern"]
+                       and e["two_qubit_gate"] == entry["two_qubit_gate"]
                        and sum(1 for op in e["ops"] if len(op["qubits"]) == 2) <= count
                        for e in entries):
                 entries.append(entry)
     for entry in entries:
         d = CSwapDecomposition(entry["name"], entry["kind"], entry["pattern"], 0,
-                               tuple(entry["ops"]))
+                               tuple(entry["ops"]), two_qubit_gate=entry["two_qubit_gate"])
         error = cswap_infidelity(d.operations(dict(zip("cta", cirq.LineQubit.range(3)))),
                                  fresh_ancilla=d.kind == "fresh_ancilla")
         if error > 1e-10:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
 from typing import ClassVar
 
 import cirq
@@ -25,18 +26,20 @@ from qru_compile.pipeline import CompilationUnit, CompileContext, Pass, PassResu
 _LINE_PATTERNS = {"c-a-t": ("c", "a", "t"), "c-t-a": ("c", "t", "a"), "t-c-a": ("t", "c", "a")}
 
 
-def _fits(decomposition: CSwapDecomposition, roles: dict[str, cirq.Qid], coupled) -> bool:
+def _fits(decomposition: CSwapDecomposition, roles: dict[str, cirq.Qid],
+          coupled: Callable[[cirq.Qid, cirq.Qid], bool]) -> bool:
     return all(coupled(*(roles[r] for r in edge)) for edge in decomposition.edges)
 
 
-def choose(op: cirq.Operation, ancilla: cirq.Qid | None, coupled) -> tuple[CSwapDecomposition,
-                                                                          dict[str, cirq.Qid]]:
+def choose(op: cirq.Operation, ancilla: cirq.Qid | None, coupled: Callable[[cirq.Qid, cirq.Qid], bool],
+           gateset: str = "cz") -> tuple[CSwapDecomposition, dict[str, cirq.Qid]]:
     """The cheapest valid decomposition of ``op`` and its role assignment.
 
     Args:
         op: a CSWAP operation.
         ancilla: its fresh, discarded swap target, or None.
         coupled: ``coupled(a, b)`` tells whether a two-qubit gate may act on ``a, b``.
+        gateset: the target gateset; decompositions are compared by native two-qubit cost.
 
     Raises:
         CompileError: if no stored decomposition fits the connectivity.
@@ -56,7 +59,7 @@ def choose(op: cirq.Operation, ancilla: cirq.Qid | None, coupled) -> tuple[CSwap
             f"no stored decomposition of {op} fits the connectivity of its qubits; "
             f"route it onto a connected triple first"
         )
-    return min(valid, key=lambda item: item[0].two_qubit_count)
+    return min(valid, key=lambda item: item[0].native_cost(gateset))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,8 +99,9 @@ class DecomposeCSwap(Pass):
                     raise CompileError(f"{op}: only controlled-SWAPs are decomposed by this pass")
                 operations.append(op)
                 continue
-            decomposition, roles = choose(op, fresh.get(i), coupled)
-            used.append(f"{decomposition.name} ({decomposition.two_qubit_count} CZ)")
+            decomposition, roles = choose(op, fresh.get(i), coupled, ctx.gateset)
+            used.append(f"{decomposition.name} ({decomposition.two_qubit_count} "
+                        f"{decomposition.two_qubit_gate})")
             operations += decomposition.operations(roles)
         new = cirq.FrozenCircuit(operations)
         return PassResult(unit.replace(circuit=new), notes=tuple(used),

@@ -25,8 +25,13 @@ from importlib import resources
 from typing import Any, Literal
 
 import cirq
+import cirq_google
 
 ROLES = ("c", "t", "a")
+#: The stored two-qubit gate name that is native to each gateset.
+NATIVE_GATE = {"cz": "cz", "sqrt_iswap": "sqrt_iswap", "sycamore": "syc"}
+#: Native gates a stored two-qubit gate of another kind costs after native mapping.
+_FOREIGN_GATE_COST = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,11 +41,13 @@ class CSwapDecomposition:
     Attributes:
         name: a unique name.
         kind: ``"exact"`` or ``"fresh_ancilla"``.
-        pattern: ``"triangle"``, ``"c-a-t"``, ``"c-t-a"``, ``"t-c-a"`` (fresh ancilla) or
-            ``"c-t-a"``, ``"triangle"`` (exact; the targets t and a are interchangeable).
-        two_qubit_count: number of CZ gates.
+        pattern: the narrowest connectivity its two-qubit gates need: ``"triangle"``,
+            ``"c-a-t"``, ``"c-t-a"`` or ``"t-c-a"`` (for exact ones the targets t and a are
+            interchangeable).
+        two_qubit_count: number of two-qubit gates.
         ops: the operations as stored (see the module docstring of the build tool).
         source: where it comes from.
+        two_qubit_gate: ``"cz"``, ``"sqrt_iswap"`` or ``"syc"``.
     """
 
     name: str
@@ -49,6 +56,13 @@ class CSwapDecomposition:
     two_qubit_count: int
     ops: tuple[Mapping[str, Any], ...]
     source: str = ""
+    two_qubit_gate: str = "cz"
+
+    def native_cost(self, gateset: str) -> int:
+        """Two-qubit gates it costs once mapped to ``gateset`` (a foreign gate costs two)."""
+        if NATIVE_GATE[gateset] == self.two_qubit_gate:
+            return self.two_qubit_count
+        return _FOREIGN_GATE_COST * self.two_qubit_count
 
     @property
     def edges(self) -> frozenset[frozenset[str]]:
@@ -62,7 +76,8 @@ class CSwapDecomposition:
 
 _FIXED_GATES: Mapping[str, cirq.Gate] = {
     "h": cirq.H, "t": cirq.T, "tdg": cirq.T**-1, "s": cirq.S, "sdg": cirq.S**-1,
-    "x": cirq.X, "cz": cirq.CZ, "cnot": cirq.CNOT,
+    "x": cirq.X, "cz": cirq.CZ, "cnot": cirq.CNOT, "sqrt_iswap": cirq.SQRT_ISWAP,
+    "syc": cirq_google.SYC,
 }
 
 
@@ -85,24 +100,45 @@ def decompositions() -> tuple[CSwapDecomposition, ...]:
     entries = json.loads(text.read_text())
     return tuple(
         CSwapDecomposition(
-            name=e["name"], kind=e["kind"], pattern=e["pattern"],
+            name=e["name"], kind=e["kind"],
+            pattern=pattern_of(frozenset(frozenset(op["qubits"]) for op in e["ops"]
+                                         if len(op["qubits"]) == 2)),
             two_qubit_count=sum(1 for op in e["ops"] if len(op["qubits"]) == 2),
             ops=tuple(e["ops"]), source=e.get("source", ""),
+            two_qubit_gate=e.get("two_qubit_gate", "cz"),
         )
         for e in entries
     )
 
 
-def best(kind: str, pattern: str) -> CSwapDecomposition | None:
-    """The cheapest stored decomposition of ``kind`` for ``pattern``, if any."""
-    matches = [d for d in decompositions() if d.kind == kind and d.pattern == pattern]
-    return min(matches, key=lambda d: d.two_qubit_count, default=None)
+#: Role pairs each connectivity pattern couples.
+PATTERN_EDGES: Mapping[str, frozenset[frozenset[str]]] = {
+    name: frozenset(frozenset(pair) for pair in pairs)
+    for name, pairs in {
+        "triangle": ("ct", "ca", "ta"), "c-a-t": ("ca", "ta"), "c-t-a": ("ct", "ta"),
+        "t-c-a": ("ct", "ca"),
+    }.items()
+}
 
 
-def fresh_ancilla_costs() -> dict[str, int]:
-    """CZ count of the cheapest fresh-ancilla decomposition per connectivity pattern."""
+def pattern_of(edges: frozenset[frozenset[str]]) -> str:
+    """The narrowest connectivity pattern containing ``edges``."""
+    fitting = [name for name, pattern in PATTERN_EDGES.items() if edges <= pattern]
+    return min(fitting, key=lambda name: len(PATTERN_EDGES[name]))
+
+
+@functools.lru_cache(maxsize=None)
+def fresh_ancilla_costs(gateset: str = "cz") -> dict[str, int]:
+    """Native two-qubit cost of the cheapest fresh-ancilla decomposition usable per pattern.
+
+    A decomposition is usable on every pattern that contains its edges (a line circuit also
+    runs on a triangle).
+    """
     costs: dict[str, int] = {}
     for d in decompositions():
-        if d.kind == "fresh_ancilla":
-            costs[d.pattern] = min(costs.get(d.pattern, d.two_qubit_count), d.two_qubit_count)
+        if d.kind != "fresh_ancilla":
+            continue
+        for name, pattern in PATTERN_EDGES.items():
+            if d.edges <= pattern:
+                costs[name] = min(costs.get(name, d.native_cost(gateset)), d.native_cost(gateset))
     return costs

@@ -29,7 +29,18 @@ _IDENTITY = (0b10, 0b01)
 _CNOT_PQ = (0b10, 0b11)  # q ^= p
 _CNOT_QP = (0b11, 0b01)  # p ^= q
 _SWAP = (0b01, 0b10)
-_CZ_COST = {
+#: The six elements of GL(2, F2), each as the CNOTs (control index, target index; 0 = p,
+#: 1 = q) that implement it, in time order.
+ELEMENTS: Mapping[tuple[int, int], tuple[tuple[int, int], ...]] = {
+    _IDENTITY: (),
+    _CNOT_PQ: ((0, 1),),
+    _CNOT_QP: ((1, 0),),
+    (0b01, 0b11): ((0, 1), (1, 0)),
+    (0b11, 0b10): ((1, 0), (0, 1)),
+    _SWAP: ((0, 1), (1, 0), (0, 1)),
+}
+#: Two-qubit gate cost of each element for a CZ target (the default).
+CZ_BLOCK_COSTS: Mapping[tuple[int, int], int] = {
     _IDENTITY: 0, _CNOT_PQ: 1, _CNOT_QP: 1, _SWAP: 3, (0b01, 0b11): 2, (0b11, 0b10): 2,
 }
 
@@ -104,7 +115,8 @@ class Emitted:
 
 @dataclasses.dataclass(frozen=True)
 class RouteResult:
-    """Routed operations, where every logical qubit started and ended, and the estimated cost."""
+    """Routed operations, where every logical qubit started and ended, and the estimated cost
+    (in native two-qubit gates)."""
 
     emitted: tuple[Emitted, ...]
     initial: Mapping[int, int]
@@ -135,10 +147,12 @@ SPOILED_ANCILLA_PENALTY = 4
 
 class _Router:
     def __init__(self, topology: Topology, ops: Sequence[Op], initial: Mapping[int, int],
-                 pattern_costs: Mapping[str, int], rng: random.Random, lookahead: int) -> None:
+                 pattern_costs: Mapping[str, int], block_costs: Mapping[tuple[int, int], int],
+                 rng: random.Random, lookahead: int) -> None:
         self.top = topology
         self.ops = ops
         self.costs = pattern_costs
+        self.block_costs = block_costs
         self.rng = rng
         self.lookahead = lookahead
         n = len(topology.neighbours)
@@ -172,7 +186,7 @@ class _Router:
 
     def _delta(self, p: int, q: int, element: tuple[int, int]) -> int:
         old = self._open_block(p, q)
-        return _CZ_COST[_compose(old, element)] - _CZ_COST[old]
+        return self.block_costs[_compose(old, element)] - self.block_costs[old]
 
     def _apply_block(self, p: int, q: int, element: tuple[int, int]) -> None:
         pair = frozenset((p, q))
@@ -434,20 +448,24 @@ class _Router:
 
 
 def route(topology: Topology, ops: Sequence[Op], initial: Mapping[int, int],
-          pattern_costs: Mapping[str, int], *, seed: int = 0, lookahead: int = 12) -> RouteResult:
+          pattern_costs: Mapping[str, int], *, block_costs: Mapping[tuple[int, int], int]
+          = CZ_BLOCK_COSTS, seed: int = 0, lookahead: int = 12) -> RouteResult:
     """Route ``ops`` from the ``initial`` placement (logical -> physical index).
 
     Args:
         topology: the coupling graph.
         ops: the step's operations in a topological order, on logical indices.
         initial: starting position of every logical qubit (ancillas included).
-        pattern_costs: CZ cost of a fresh-ancilla controlled-SWAP per connectivity pattern
-            (``"c-a-t"``, ``"c-t-a"``, ``"t-c-a"``, ``"triangle"``).
+        pattern_costs: two-qubit gate cost of a fresh-ancilla controlled-SWAP per connectivity
+            pattern (``"c-a-t"``, ``"c-t-a"``, ``"t-c-a"``, ``"triangle"``).
+        block_costs: two-qubit gate cost of each GL(2, F2) element (see ``ELEMENTS``) in the
+            target gateset.
         seed: tie-breaking seed (results are deterministic for a seed).
         lookahead: two-qubit operations considered when scoring a swap.
 
     Raises:
         RuntimeError: if the device cannot host the step (disconnected, or no idle qubit).
     """
-    return _Router(topology, ops, initial, pattern_costs, random.Random(seed), lookahead).run()
+    return _Router(topology, ops, initial, pattern_costs, block_costs, random.Random(seed),
+                   lookahead).run()
 

@@ -9,6 +9,7 @@ in regions chosen by calibration error where known) and scores each by routing i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -21,6 +22,7 @@ from networkx.algorithms import isomorphism
 from qru_compile.devices import Device
 from qru_compile.errors import CompileError
 from qru_compile.facts import Fact
+from qru_compile.gatesets import cirq_target_gateset
 from qru_compile.passes import router
 from qru_compile.passes.cswap_table import fresh_ancilla_costs
 from qru_compile.pipeline import CompilationUnit, CompileContext, Pass, PassResult
@@ -123,6 +125,23 @@ def _device_index(device: Device, gateset: str) -> _DeviceIndex:
                   for (pair, e) in device.pair_errors.get(gateset, {}).items()
                   for a, b in [tuple(pair)]}
     return _DeviceIndex(device, qubits, index, router.Topology(neighbours, distance, pair_error))
+
+
+@functools.lru_cache(maxsize=None)
+def block_costs(gateset: str) -> Mapping[tuple[int, int], int]:
+    """Native two-qubit gates Cirq's synthesis spends on each CNOT/SWAP block, per element.
+
+    The router prices merged blocks with these numbers, so its estimate matches what the
+    native mapping (which uses the same Cirq synthesis) produces.
+    """
+    a, b = cirq.LineQubit.range(2)
+    target = cirq_target_gateset(gateset)
+    costs = {}
+    for element, cnots in router.ELEMENTS.items():
+        circuit = cirq.Circuit(cirq.CNOT((a, b)[c], (a, b)[t]) for c, t in cnots)
+        native = cirq.optimize_for_target_gateset(circuit, gateset=target)
+        costs[element] = sum(1 for op in native.all_operations() if len(op.qubits) == 2)
+    return MappingProxyType(costs)
 
 
 _INDEX_CACHE: dict[tuple[str, str], _DeviceIndex] = {}
@@ -269,7 +288,8 @@ def _route(ctx: CompileContext, problem: _Problem, layout: Mapping[int, cirq.Qid
     view = device_index(ctx.device, ctx.gateset)
     initial = {logical: view.index[q] for logical, q in layout.items()}
     try:
-        return router.route(view.topology, problem.ops, initial, fresh_ancilla_costs(),
+        return router.route(view.topology, problem.ops, initial,
+                            fresh_ancilla_costs(ctx.gateset), block_costs=block_costs(ctx.gateset),
                             seed=seed, lookahead=lookahead)
     except RuntimeError as exc:
         raise CompileError(f"cannot route the step on {ctx.device.name}: {exc}") from None
