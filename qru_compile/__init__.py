@@ -23,6 +23,7 @@ from qru_compile.errors import (
 from qru_compile.lowering import AngleMap, LoweredStep, lower
 from qru_compile.model import GATE_PARAMETERS, PRESETS, QRUModel, Readout
 from qru_compile.sim import SequenceResult, simulate_sequence
+from qru_compile.train import loss_and_gradient
 
 __version__ = "0.1.0"
 
@@ -50,6 +51,7 @@ __all__ = [
     "default_pipeline",
     "get_device",
     "known_devices",
+    "loss_and_gradient",
     "lower",
     "simulate_sequence",
 ]

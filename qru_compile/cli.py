@@ -194,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--inputs", required=True,
                           help="JSON array [batch][T][I] (or object with 'inputs')")
     simulate.add_argument("--initial-hidden", help="JSON array [batch][2*nh] or [2*nh]")
-    simulate.add_argument("--backend", default="qsim", choices=sorted(BACKENDS))
+    simulate.add_argument("--backend", default="qsim", choices=sorted(BACKENDS),
+                          help="qsim (float32), cirq (float64 reference), numpy (batched float64)")
     simulate.add_argument("--output", help="write results to this JSON file (default: stdout)")
     simulate.set_defaults(run=_cmd_simulate)
 

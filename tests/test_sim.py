@@ -20,7 +20,7 @@ def test_golden_wdbc_config_is_the_wdbc_preset(golden_wdbc):
     assert len(golden_wdbc["params"]) == model.num_circuit_parameters
 
 
-@pytest.mark.parametrize("backend, tolerance", [("cirq", 1e-9), ("qsim", 1e-5)])
+@pytest.mark.parametrize("backend, tolerance", [("cirq", 1e-9), ("qsim", 1e-5), ("numpy", 1e-9)])
 def test_golden_wdbc_reproduced(golden_wdbc, backend, tolerance):
     model = qc.QRUModel.preset("wdbc")
     result = qc.simulate_sequence(
@@ -56,6 +56,9 @@ def test_matches_independent_spec_simulator(model, rng):
     fast = qc.simulate_sequence(model, params, inputs, backend="qsim")
     np.testing.assert_allclose(fast.outs, ref_outs, atol=1e-5, rtol=0)
     np.testing.assert_allclose(fast.hidden, ref_hidden, atol=1e-5, rtol=0)
+    batched = qc.simulate_sequence(model, params, inputs, backend="numpy")
+    np.testing.assert_allclose(batched.outs, ref_outs, atol=1e-9, rtol=0)
+    np.testing.assert_allclose(batched.hidden, ref_hidden, atol=1e-9, rtol=0)
 
 
 def test_hidden_is_fed_forward(rng):
@@ -118,7 +121,7 @@ def test_backend_instances_and_threads(rng):
         ({"params": np.full(34, np.inf)}, r"params: 34 value\(s\) are NaN or infinite"),
         ({"initial_hidden": np.zeros(7)}, r"initial_hidden: expected shape \[1, 8\] or \[8\]"),
         ({"initial_hidden": np.full(8, 1.5)}, r"initial_hidden: values must lie in \[-1, 1\]"),
-        ({"backend": "lightning"}, r"unknown backend 'lightning'; known backends: qsim, cirq"),
+        ({"backend": "lightning"}, r"unknown backend .lightning.; known backends: qsim, cirq, numpy"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(kwargs, message):

@@ -1,0 +1,178 @@
+"""Loss gradients by the parameter-shift rule, chained back through time.
+
+For each step and sample, every angle slot is evaluated shifted by ``+-pi/2`` (2 evaluations per
+slot plus the unshifted one, as on hardware), which gives the exact Jacobian of the step's
+outputs with respect to its slot angles. The angle map's derivatives carry it to the
+parameters and, through ``arcsin``, to the previous step's hidden values; back-propagation
+through time sums over the steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import cirq
+import numpy as np
+
+from qru_compile import validation
+from qru_compile.errors import InputError
+from qru_compile.lowering import LoweredStep, lower
+from qru_compile.model import QRUModel
+from qru_compile.sim.backends import ExpectationBackend, NumpyBackend, get_backend
+from qru_compile.train.readout import check_targets, loss_and_output_gradient
+
+METHODS = ("parameter-shift", "finite-difference")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class StepCircuit:
+    """The circuit a step runs: the logical one, or a compiled one for a device."""
+
+    step: LoweredStep
+    circuit: cirq.AbstractCircuit
+    qubits: tuple[cirq.Qid, ...]
+    measured: tuple[cirq.Qid, ...]
+
+
+@functools.lru_cache(maxsize=16)
+def step_circuit(model: QRUModel, device: str | None = None) -> StepCircuit:
+    """The logical step (``device=None``) or its compiled form for ``device`` (cached)."""
+    step = lower(model)
+    if device is None:
+        return StepCircuit(step, step.circuit, step.qubits, step.measured_qubits)
+    from qru_compile.compiler import compile as compile_model
+
+    result = compile_model(model, device)
+    measured = tuple(result.measured_qubits[q.name] for q in step.measured_qubits)
+    qubits = tuple(sorted(set(result.circuit.all_qubits()) | set(measured)))
+    return StepCircuit(step, result.circuit, qubits, measured)
+
+
+def _jacobian(program: StepCircuit, backend: ExpectationBackend,
+              slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values ``[B, 2m]`` and parameter-shift Jacobian ``[B, 2m, S]`` of one step."""
+    names = program.step.angle_map.names
+    if isinstance(backend, NumpyBackend):
+        engine = backend.program(program.circuit, names, program.qubits, program.measured)
+        return engine.shift_jacobian(slots)
+    batch, count = slots.shape
+    shifts = np.zeros((2 * count + 1, count))
+    shifts[1 : count + 1] = np.eye(count) * np.pi / 2
+    shifts[count + 1 :] = -np.eye(count) * np.pi / 2
+    rows = (slots[:, None, :] + shifts[None]).reshape(-1, count)
+    values = backend.expectations(program.circuit, names, rows, program.qubits,
+                                  program.measured).reshape(batch, 2 * count + 1, -1)
+    jacobian = (values[:, 1 : count + 1] - values[:, count + 1 :]) / 2  # [B, S, 2m]
+    return values[:, 0], np.transpose(jacobian, (0, 2, 1))
+
+
+def _forward(model: QRUModel, params: np.ndarray, inputs: np.ndarray, hidden: np.ndarray,
+             program: StepCircuit, backend: ExpectationBackend) -> np.ndarray:
+    amap = program.step.angle_map
+    outs = []
+    for t in range(inputs.shape[1]):
+        slots = amap.values(params, inputs[:, t, :], hidden)
+        values = backend.expectations(program.circuit, amap.names, slots, program.qubits,
+                                      program.measured)
+        outs.append(values[:, : model.output_size])
+        hidden = values[:, model.output_size :]
+    return np.stack(outs)
+
+
+def loss_and_gradient(
+    model: QRUModel,
+    params: Any,
+    inputs: Any,
+    targets: Any,
+    *,
+    method: str = "parameter-shift",
+    backend: str | ExpectationBackend = "numpy",
+    device: str | None = None,
+    initial_hidden: Any = None,
+    epsilon: float = 1e-5,
+) -> tuple[float, np.ndarray]:
+    """The readout's loss on a batch and its gradient with respect to all parameters.
+
+    Args:
+        model: the QRU model.
+        params: the full parameter vector (circuit parameters, then the output scale when the
+            readout has one), shape ``[num_parameters]``.
+        inputs: ``[batch, T, I]``.
+        targets: as the readout expects (see :mod:`qru_compile.train.readout`).
+        method: ``"parameter-shift"`` (exact, hardware-style) or ``"finite-difference"``
+            (central differences of the whole loss, for checking).
+        backend: ``"numpy"`` (batched engine, default), ``"qsim"``, ``"cirq"`` or an instance.
+        device: compile the step for this device and differentiate the compiled circuit.
+        initial_hidden: hidden vector of the first step (zeros by default).
+        epsilon: finite-difference step.
+
+    Returns:
+        ``(loss, gradient)`` with the gradient shaped like ``params``.
+
+    Raises:
+        InputError: for bad shapes, NaN, or labels that do not fit the readout.
+    """
+    full = np.asarray(validation.circuit_parameters(model, params), dtype=float)
+    params = np.asarray(params, dtype=float)
+    if params.shape != (model.num_parameters,):
+        raise InputError(f"params: expected the full vector of {model.num_parameters} "
+                         f"parameters (the output scale last), got shape {params.shape}")
+    inputs = validation.sequence_inputs(model, inputs)
+    batch, steps, _ = inputs.shape
+    targets = check_targets(model, targets, batch, steps)
+    hidden0 = validation.hidden_state(model, initial_hidden, batch)
+    simulator = get_backend(backend)
+    program = step_circuit(model, device)
+    if method == "finite-difference":
+        return _finite_difference(model, params, inputs, targets, hidden0, program, simulator,
+                                  epsilon)
+    if method != "parameter-shift":
+        raise InputError(f"method: unknown {method!r}; known: {', '.join(METHODS)}")
+    return _parameter_shift(model, params, full, inputs, targets, hidden0, program, simulator)
+
+
+def _parameter_shift(model: QRUModel, params: np.ndarray, circuit_params: np.ndarray,
+                     inputs: np.ndarray, targets: np.ndarray, hidden: np.ndarray,
+                     program: StepCircuit, backend: ExpectationBackend) -> tuple[float, np.ndarray]:
+    amap = program.step.angle_map
+    records = []
+    outs = []
+    for t in range(inputs.shape[1]):
+        x = inputs[:, t, :]
+        slots = amap.values(circuit_params, x, hidden)
+        values, jacobian = _jacobian(program, backend, slots)
+        d_params, _, d_hidden = amap.jacobians(circuit_params, x, hidden)
+        records.append((jacobian, d_params, d_hidden))
+        outs.append(values[:, : model.output_size])
+        hidden = values[:, model.output_size :]
+    loss, d_outs, d_scale = loss_and_output_gradient(model, params, np.stack(outs), targets)
+    grad = np.zeros(model.num_circuit_parameters)
+    d_hidden_next = np.zeros_like(hidden)
+    for t in reversed(range(inputs.shape[1])):
+        jacobian, d_params, d_hidden = records[t]
+        d_values = np.concatenate([d_outs[t], d_hidden_next], axis=1)
+        d_slots = np.einsum("bo,bos->bs", d_values, jacobian)
+        grad += np.einsum("bs,bsp->p", d_slots, d_params)
+        d_hidden_next = np.einsum("bs,bsh->bh", d_slots, d_hidden)
+    if model.readout.scale:
+        grad = np.concatenate([grad, [d_scale]])
+    return loss, grad
+
+
+def _finite_difference(model: QRUModel, params: np.ndarray, inputs: np.ndarray,
+                       targets: np.ndarray, hidden: np.ndarray, program: StepCircuit,
+                       backend: ExpectationBackend, epsilon: float) -> tuple[float, np.ndarray]:
+    def loss(p: np.ndarray) -> float:
+        outs = _forward(model, p[: model.num_circuit_parameters], inputs, hidden, program,
+                        backend)
+        return loss_and_output_gradient(model, p, outs, targets)[0]
+
+    grad = np.zeros_like(params)
+    for i in range(len(params)):
+        plus, minus = params.copy(), params.copy()
+        plus[i] += epsilon
+        minus[i] -= epsilon
+        grad[i] = (loss(plus) - loss(minus)) / (2 * epsilon)
+    return loss(params), grad
