@@ -172,6 +172,66 @@ def _cmd_compile(args: argparse.Namespace) -> None:
     _write_or_print(text, args.output)
 
 
+class _Progress:
+    """A one-line progress display on stderr."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def batch(self, epoch: int, index: int, loss: float) -> None:
+        print(f"\r{self.label} epoch {epoch} batch {index + 1} loss {loss:.4f}   ",
+              end="", file=sys.stderr, flush=True)
+
+    def epoch(self, run: int, record) -> None:
+        metric = "" if record.val_metric is None else f" val {record.val_metric:.4f}"
+        val = "" if record.val_loss is None else f" val loss {record.val_loss:.4f}"
+        print(f"\r{self.label} {run}: epoch {record.epoch} loss {record.train_loss:.4f}{val}"
+              f"{metric} lr {record.learning_rate:g} ({record.seconds:.1f} s)",
+              file=sys.stderr, flush=True)
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    import dataclasses
+
+    from qru_compile.train.data import load_csv
+    from qru_compile.train.tasks import TASKS, cross_validate, get_task, oscillation_restarts
+
+    if (args.task is None) == (args.data is None):
+        raise InputError("give a task name (" + ", ".join(TASKS) + ") or --data FILE, not both")
+    if args.data is not None:
+        if args.model is None or args.steps is None or not args.columns:
+            raise InputError("--data needs --model, --steps and --columns (and --label)")
+        model = load_model(args.model)
+        data = load_csv(args.data, feature_columns=args.columns.split(","),
+                        label_column=args.label, steps=args.steps)
+        base = TASKS["wdbc"].config
+        name = Path(args.data).stem
+    else:
+        task = get_task(args.task)
+        model, data, base, name = task.model, None, task.config, task.name
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed),
+                                   ("device", args.device), ("batch_size", args.batch_size),
+                                   ("learning_rate", args.learning_rate)) if v is not None}
+    config = dataclasses.replace(base, **overrides)
+    output = Path(args.output or f"runs/{name}")
+    output.mkdir(parents=True, exist_ok=True)
+    progress = _Progress(name)
+    if name == "oscillation":
+        summary = oscillation_restarts(config, restarts=args.restarts, output=output,
+                                       on_epoch=progress.epoch)
+        print(f"oscillation: best autoregressive test MSE {summary['best_test_mse']:.3g} "
+              f"(median {summary['median_test_mse']:.3g}) over {args.restarts} restart(s)")
+    else:
+        data = data if data is not None else get_task(name).load()
+        summary = cross_validate(model, data, config, folds=args.folds, output=output,
+                                 on_epoch=progress.epoch, on_batch=progress.batch)
+        print(f"\n{name}: {args.folds}-fold accuracy {summary['mean_accuracy']:.4f} "
+              f"({model.num_parameters} parameters); "
+              + "; ".join(f"{k} {v['mean_accuracy']:.4f} ({v['parameters']} parameters)"
+                          for k, v in summary["baselines"].items()))
+    print(f"wrote {output}/summary.json and per-run checkpoints")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``qru`` command."""
     parser = argparse.ArgumentParser(
@@ -213,6 +273,23 @@ def build_parser() -> argparse.ArgumentParser:
                           help="also check the result against the logical step by simulation")
     compile_.add_argument("--seed", type=int, default=0, help="placement/routing tie-break seed")
     compile_.set_defaults(run=_cmd_compile)
+
+    train = commands.add_parser("train", help="train on a task or a CSV file")
+    train.add_argument("task", nargs="?", help="wdbc, digits or oscillation")
+    train.add_argument("--data", help="CSV file of sequences (one row per sequence)")
+    train.add_argument("--model", help="with --data: preset name or model JSON file")
+    train.add_argument("--columns", help="with --data: comma-separated feature columns")
+    train.add_argument("--label", help="with --data: label column")
+    train.add_argument("--steps", type=int, help="with --data: time steps per sequence")
+    train.add_argument("--device", help="train on the step compiled for this device")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    train.add_argument("--restarts", type=int, default=5, help="oscillation restarts")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--output", help="run directory (default runs/TASK); resumes from it")
+    train.set_defaults(run=_cmd_train)
     return parser
 
 

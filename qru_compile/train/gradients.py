@@ -68,8 +68,10 @@ def _jacobian(program: StepCircuit, backend: ExpectationBackend,
     return values[:, 0], np.transpose(jacobian, (0, 2, 1))
 
 
-def _forward(model: QRUModel, params: np.ndarray, inputs: np.ndarray, hidden: np.ndarray,
-             program: StepCircuit, backend: ExpectationBackend) -> np.ndarray:
+def forward_outputs(model: QRUModel, params: np.ndarray, inputs: np.ndarray,
+                    hidden: np.ndarray, program: StepCircuit,
+                    backend: ExpectationBackend) -> np.ndarray:
+    """Per-step outputs ``[T, batch, 2*nd]`` of ``program`` (circuit parameters only)."""
     amap = program.step.angle_map
     outs = []
     for t in range(inputs.shape[1]):
@@ -165,8 +167,8 @@ def _finite_difference(model: QRUModel, params: np.ndarray, inputs: np.ndarray,
                        targets: np.ndarray, hidden: np.ndarray, program: StepCircuit,
                        backend: ExpectationBackend, epsilon: float) -> tuple[float, np.ndarray]:
     def loss(p: np.ndarray) -> float:
-        outs = _forward(model, p[: model.num_circuit_parameters], inputs, hidden, program,
-                        backend)
+        outs = forward_outputs(model, p[: model.num_circuit_parameters], inputs, hidden,
+                               program, backend)
         return loss_and_output_gradient(model, p, outs, targets)[0]
 
     grad = np.zeros_like(params)

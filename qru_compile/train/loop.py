@@ -1,0 +1,132 @@
+"""The training loop: Adam on parameter-shift gradients, the paper's schedule, early stopping.
+
+Schedule (QRU_SPEC.md): after every epoch the monitored loss (validation loss when there is a
+validation set, else the training loss) is compared with the best so far. When it rises, the
+learning rate is halved and training returns to the best parameters (Adam's moments reset);
+training stops when the learning rate falls below ``min_learning_rate`` (a plateau) or after
+``patience`` epochs without improvement (early stopping). The best parameters are returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from qru_compile.model import QRUModel
+from qru_compile.sim.backends import get_backend
+from qru_compile.train.data import Dataset
+from qru_compile.train.gradients import forward_outputs, loss_and_gradient, step_circuit
+from qru_compile.train.optim import Adam
+from qru_compile.train.readout import loss_and_output_gradient, predictions
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Options of :func:`fit` (the paper's values differ per task; see ``tasks.py``)."""
+
+    epochs: int = 30
+    batch_size: int = 20
+    learning_rate: float = 0.01
+    patience: int = 6
+    min_learning_rate: float = 1e-4
+    seed: int = 0
+    backend: str = "numpy"
+    device: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class EpochRecord:
+    """Metrics after one epoch."""
+
+    epoch: int
+    train_loss: float
+    val_loss: float | None
+    val_metric: float | None
+    learning_rate: float
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FitResult:
+    """Best parameters found, the per-epoch history and why training stopped."""
+
+    params: np.ndarray
+    history: tuple[EpochRecord, ...]
+    best_epoch: int
+    stopped: str
+
+
+def evaluate(model: QRUModel, params: np.ndarray, data: Dataset, *, backend: str = "numpy",
+             device: str | None = None) -> dict[str, float]:
+    """Loss and accuracy (classification) or MSE (regression) on ``data``."""
+    hidden = np.zeros((len(data), model.hidden_size))
+    outs = forward_outputs(model, params[: model.num_circuit_parameters], data.inputs, hidden,
+                           step_circuit(model, device), get_backend(backend))
+    loss, _, _ = loss_and_output_gradient(model, params, outs, data.targets)
+    pred = predictions(model, params, outs)
+    if model.readout.kind == "sequence":
+        return {"loss": loss, "mse": float(np.mean((pred - data.targets) ** 2))}
+    labels = (pred > 0).astype(float) if model.readout.kind == "binary" else pred.argmax(axis=1)
+    return {"loss": loss, "accuracy": float(np.mean(labels == data.targets))}
+
+
+def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfig, *,
+        params: np.ndarray | None = None,
+        on_batch: Callable[[int, int, float], None] | None = None,
+        on_epoch: Callable[[EpochRecord], None] | None = None) -> FitResult:
+    """Train ``model`` on ``train`` (monitoring ``val`` when given).
+
+    Args:
+        model: the model.
+        train: training sequences.
+        val: validation sequences for the schedule and early stopping, or None.
+        config: options; ``config.seed`` fixes the initial weights and the batch order.
+        params: start here instead of the paper's random initialisation (to resume).
+        on_batch: called with (epoch, batch index, batch loss) for progress display.
+        on_epoch: called with each epoch's record.
+    """
+    rng = np.random.default_rng(config.seed)
+    params = model.initial_parameters(rng) if params is None else np.array(params, dtype=float)
+    optimizer = Adam(learning_rate=config.learning_rate)
+    best_params, best_loss, best_epoch, since_best = params.copy(), np.inf, 0, 0
+    history: list[EpochRecord] = []
+    stopped = "epochs"
+    for epoch in range(1, config.epochs + 1):
+        start = time.perf_counter()
+        order = rng.permutation(len(train))
+        losses = []
+        for b, first in enumerate(range(0, len(order), config.batch_size)):
+            batch = train.subset(order[first : first + config.batch_size])
+            loss, grad = loss_and_gradient(model, params, batch.inputs, batch.targets,
+                                           backend=config.backend, device=config.device)
+            params = optimizer.step(params, grad)
+            losses.append(loss * len(batch))
+            if on_batch is not None:
+                on_batch(epoch, b, loss)
+        train_loss = float(np.sum(losses) / len(train))
+        metrics = evaluate(model, params, val, backend=config.backend, device=config.device) \
+            if val is not None else None
+        monitored = metrics["loss"] if metrics is not None else train_loss
+        record = EpochRecord(epoch, train_loss, None if metrics is None else metrics["loss"],
+                             None if metrics is None else metrics.get("accuracy", metrics.get("mse")),
+                             optimizer.learning_rate, time.perf_counter() - start)
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+        if monitored < best_loss:
+            best_params, best_loss, best_epoch, since_best = params.copy(), monitored, epoch, 0
+            continue
+        since_best += 1
+        optimizer.learning_rate /= 2
+        optimizer.reset()
+        params = best_params.copy()
+        if optimizer.learning_rate < config.min_learning_rate:
+            stopped = "plateau"
+            break
+        if since_best >= config.patience:
+            stopped = "early stopping"
+            break
+    return FitResult(best_params, tuple(history), best_epoch, stopped)

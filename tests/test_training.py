@@ -1,0 +1,142 @@
+import json
+
+import numpy as np
+import pytest
+
+import qru_compile as qc
+from qru_compile.cli import main
+from qru_compile.train import tasks
+from qru_compile.train.checkpoint import Checkpoint
+from qru_compile.train.data import Dataset, digits_3_vs_5, load_csv, oscillation, wdbc
+from qru_compile.train.loop import TrainConfig, evaluate, fit
+from qru_compile.train.optim import Adam
+
+TOY = qc.QRUModel(I=1, H=4, L=1, gate="ry", layer_gates=("ry",),
+                  readout=qc.Readout("binary", scale=True), name="toy")
+
+
+def _toy_data(n=24, seed=0):
+    """Separable: the label is whether the last input exceeds 1/2."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, (n, 2, 1))
+    return Dataset(x, (x[:, -1, 0] > 0.5).astype(float), "toy")
+
+
+def test_learning_happens_on_a_separable_toy_set():
+    data = _toy_data()
+    config = TrainConfig(epochs=12, batch_size=8, learning_rate=0.05, seed=3, patience=12)
+    start = evaluate(TOY, TOY.initial_parameters(np.random.default_rng(3)), data)["loss"]
+    result = fit(TOY, data, None, config)
+    end = evaluate(TOY, result.params, data)
+    assert end["loss"] < 0.5 * start
+    assert end["accuracy"] >= 0.8
+    assert result.history[0].epoch == 1 and result.best_epoch >= 1
+    # same seed, same result
+    again = fit(TOY, data, None, config)
+    np.testing.assert_array_equal(again.params, result.params)
+
+
+def test_schedule_halves_the_rate_and_returns_to_the_best(monkeypatch):
+    data = _toy_data(8)
+    losses = iter([1.0, 0.5, 0.8, 0.9, 0.95])  # the monitored loss rises after epoch 2
+
+    def fake_evaluate(*args, **kwargs):
+        return {"loss": next(losses), "accuracy": 0.5}
+
+    monkeypatch.setattr("qru_compile.train.loop.evaluate", fake_evaluate)
+    config = TrainConfig(epochs=5, batch_size=8, learning_rate=0.04, patience=3, seed=1)
+    result = fit(TOY, data, data, config)
+    rates = [r.learning_rate for r in result.history]
+    assert rates == [0.04, 0.04, 0.04, 0.02, 0.01]
+    assert result.best_epoch == 2 and result.stopped == "early stopping"
+
+
+def test_adam_matches_its_definition():
+    adam = Adam(learning_rate=0.1)
+    p = adam.step(np.array([1.0, -1.0]), np.array([0.5, -2.0]))
+    np.testing.assert_allclose(p, [0.9, -0.9], atol=1e-6)  # first step moves by lr * sign
+    adam.reset()
+    assert adam._t == 0
+
+
+def test_checkpoint_round_trip_and_loss_curve(tmp_path):
+    data = _toy_data(8)
+    result = fit(TOY, data, data, TrainConfig(epochs=2, batch_size=8, seed=2))
+    checkpoint = Checkpoint(TOY, result.params, TrainConfig(epochs=2), {"accuracy": 1.0},
+                            result.history, "toy")
+    checkpoint.save(tmp_path / "c.json")
+    loaded = Checkpoint.load(tmp_path / "c.json")
+    np.testing.assert_array_equal(loaded.params, result.params)
+    assert loaded.model == TOY and loaded.history == result.history
+    assert "qru_compile" in json.loads((tmp_path / "c.json").read_text())["versions"]
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(qc.InputError, match="not a qru_compile checkpoint"):
+        Checkpoint.load(tmp_path / "bad.json")
+
+
+def test_cross_validation_resumes_finished_folds(tmp_path, monkeypatch):
+    data = _toy_data(24)
+    config = TrainConfig(epochs=1, batch_size=12, seed=0)
+    first = tasks.cross_validate(TOY, data, config, folds=2, output=tmp_path, val_fraction=0.2)
+    assert len(first["accuracy"]) == 2 and (tmp_path / "fold1.json").exists()
+    assert (tmp_path / "fold0_loss.png").stat().st_size > 0
+    assert set(first["baselines"]) == {"logistic regression", "MLP (8 hidden)"}
+    monkeypatch.setattr(tasks, "fit", lambda *a, **k: pytest.fail("a finished fold was redone"))
+    again = tasks.cross_validate(TOY, data, config, folds=2, output=tmp_path, val_fraction=0.2)
+    assert again["accuracy"] == first["accuracy"]
+
+
+def test_task_data():
+    assert wdbc().inputs.shape == (569, 30, 1)
+    assert wdbc().inputs.min() == 0 and wdbc().inputs.max() == pytest.approx(1)
+    digits = digits_3_vs_5()
+    assert digits.inputs.shape[1:] == (8, 8) and set(np.unique(digits.targets)) == {0, 1}
+    osc = oscillation()
+    assert osc.inputs.shape == (2, 100, 1)
+    np.testing.assert_array_equal(osc.inputs[:, 1:, 0], osc.targets[:, :-1])
+
+
+def test_autoregressive_test_feeds_outputs_back():
+    model = qc.QRUModel.preset("oscillation")
+    params = model.initial_parameters(seed=0)
+    series = tasks.datasets.oscillation_series(8)
+    # by hand: 5 teacher-forced steps predict y(5); that prediction is the next input
+    first = qc.simulate_sequence(model, params, series[:, :5, None], backend="cirq").outs[-1, :, 0]
+    fed = np.concatenate([series[:, :5], first[:, None]], axis=1)[:, :, None]
+    second = qc.simulate_sequence(model, params, fed, backend="cirq").outs[-1, :, 0]
+    expected = np.mean(((first - series[:, 5]) ** 2 + (second - series[:, 6]) ** 2) / 2)
+    assert tasks.autoregressive_mse(model, params, context=5, horizon=2) == pytest.approx(
+        expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a,b,label\n0.1,0.2,1\n", "missing column 'c'"),
+        ("a,b,c,label\n0.1,nan,0.2,1\n", "line 2, column 'b': NaN"),
+        ("a,b,c,label\n0.1,,0.2,1\n", "line 2, column 'b': not a number"),
+        ("a,b,c,label\n0.1,0.3,0.2,x\n", "line 2, column 'label': label must be an integer"),
+    ],
+)
+def test_csv_errors_name_the_row_or_column(tmp_path, text, message):
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    with pytest.raises(qc.InputError, match=message):
+        load_csv(path, feature_columns=["a", "b", "c"], label_column="label", steps=3)
+
+
+def test_csv_labels_must_fit_the_readout(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,label\n0.1,0.2,1\n0.3,0.1,3\n")
+    data = load_csv(path, feature_columns=["a", "b"], label_column="label", steps=2)
+    assert data.inputs.shape == (2, 2, 1)
+    with pytest.raises(qc.InputError, match="labels must be integers in 0..1; row 1 has 3"):
+        qc.loss_and_gradient(TOY, TOY.initial_parameters(seed=0), data.inputs, data.targets)
+
+
+def test_train_cli_errors(capsys):
+    assert main(["train", "mnist784"]) == 2
+    assert "unknown task 'mnist784'; known tasks: wdbc, digits, oscillation" in \
+        capsys.readouterr().err
+    assert main(["train", "wdbc", "--data", "x.csv"]) == 2
+    assert "not both" in capsys.readouterr().err
