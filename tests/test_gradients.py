@@ -115,3 +115,20 @@ def test_bad_method_and_partial_params(rng):
         loss_and_gradient(model, params, x, y, method="adjoint")
     with pytest.raises(qc.InputError, match="full vector of 35 parameters"):
         loss_and_gradient(model, params[:-1], x, y)
+
+
+@pytest.mark.parametrize("name", ["wdbc", "oscillation"])
+def test_shifted_values_equal_literal_shifted_circuits(name, rng):
+    """The engine's linear-combination shortcut gives exactly f(t +- pi/2) of every slot."""
+    step = lower(qc.QRUModel.preset(name))
+    program = StatevectorProgram.from_circuit(step.circuit, step.qubits, step.angle_map.names,
+                                              step.measured_qubits)
+    slots = rng.uniform(0, 2 * np.pi, (2, step.angle_map.num_slots))
+    values, plus, minus = program.shifted_values(slots)
+    for k in range(step.angle_map.num_slots):
+        for sign, shifted in ((1, plus), (-1, minus)):
+            moved = slots.copy()
+            moved[:, k] += sign * np.pi / 2
+            literal = qc.sim.CirqBackend().expectations(step.circuit, step.angle_map.names, moved,
+                                                        step.qubits, step.measured_qubits)
+            np.testing.assert_allclose(shifted[:, :, k], literal, atol=1e-12)

@@ -8,8 +8,15 @@ translated once into a list of array operations, and every operation is applied 
 a ``[rows, 2**n]`` state array at once with numpy: permutations for CNOT, SWAP and CSWAP,
 diagonals for CZ, closed-form rotations for the angle slots, small matrices otherwise.
 
-Parameter shift shares work: rows are forked when the circuit reaches a slot's rotation, so
-the gates before a slot are applied once for the unshifted state and its two shifted copies.
+Parameter shift shares work. The two shifted evaluations of a slot differ from the unshifted
+circuit only in that slot's rotation, and ``R(t +- pi/2) = R(t) (1 -+ i P) / sqrt(2)`` for its
+Pauli ``P``; by linearity the shifted final states are ``(a -+ i b) / sqrt(2)``, where ``a`` is
+the unshifted final state and ``b`` the final state of the circuit with ``P`` inserted after the
+rotation. So one extra row per slot is forked when the circuit reaches that slot (the gates
+before it are shared), and both shifted expectation values follow exactly:
+``f(t +- pi/2) = (<a|O|a> + <b|O|b>) / 2 +- Im <a|O|b>``. The derivative ``(f+ - f-) / 2`` is
+``Im <a|O|b>``. The qsim and Cirq backends evaluate the shifted circuits literally; the tests
+check that both ways agree.
 
 Double precision throughout; qubit 0 is the most significant bit, as in Cirq.
 """
@@ -62,6 +69,10 @@ class _Rotation:
     def matrices(self, angles: np.ndarray) -> np.ndarray:
         """One matrix per angle: ``after . R(sign * angle) . before``."""
         return self.after @ _rotation(self.axis, self.sign * angles) @ self.before
+
+    def inserted_pauli(self) -> np.ndarray:
+        """``sign * after . P . after^dag``: inserting ``sign * P`` right after the rotation."""
+        return self.sign * self.after @ _PAULI[self.axis] @ self.after.conj().T
 
 
 _Op = _Permutation | _Diagonal | _Matrix1 | _Matrix2 | _Rotation
@@ -215,43 +226,54 @@ class StatevectorProgram:
             for i in range(0, len(slot_values), rows)
         ]) if len(slot_values) else np.zeros((0, 2 * len(self.measured)))
 
-    def shift_jacobian(self, slot_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Values and parameter-shift Jacobian for each row of slot values.
+    def shifted_values(self, slot_values: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+        """The unshifted and both shifted evaluations of every slot, for each row.
 
-        Every slot is evaluated at ``+-pi/2`` (its gate is ``exp(-i t P / 2)``), which gives
-        exact derivatives: ``(f(t + pi/2) - f(t - pi/2)) / 2``.
+        Slot ``k``'s gate is ``exp(-i t P / 2)``; its shifted evaluations are at ``t +- pi/2``.
+
+        Returns:
+            ``(values [N, 2m], plus [N, 2m, S], minus [N, 2m, S])``.
+        """
+        slot_values = np.asarray(slot_values, dtype=float)
+        total = len(slot_values)
+        chunk = max(1, _MAX_AMPLITUDES // ((self.num_slots + 1) << self.num_qubits))
+        values, plus, minus = [], [], []
+        for i in range(0, total, chunk):
+            state, order = self._run(slot_values[i : i + chunk], shift=True)
+            b = min(chunk, total - i)
+            base = state[:b]
+            a_a = self._expect(base)
+            p = np.zeros((b, a_a.shape[1], self.num_slots))
+            m = np.zeros_like(p)
+            for block, slot in enumerate(order):
+                inserted = state[b * (1 + block) : b * (2 + block)]
+                mean = (a_a + self._expect(inserted)) / 2
+                cross = self._cross(base, inserted)
+                p[:, :, slot], m[:, :, slot] = mean + cross, mean - cross
+            values.append(a_a)
+            plus.append(p)
+            minus.append(m)
+        return np.concatenate(values), np.concatenate(plus), np.concatenate(minus)
+
+    def shift_jacobian(self, slot_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Values and parameter-shift Jacobian ``(f(t + pi/2) - f(t - pi/2)) / 2`` per row.
 
         Returns:
             ``(values [N, 2m], jacobian [N, 2m, S])``.
         """
-        slot_values = np.asarray(slot_values, dtype=float)
-        total = len(slot_values)
-        per_sample = (2 * self.num_slots + 1) << self.num_qubits
-        chunk = max(1, _MAX_AMPLITUDES // per_sample)
-        values, jacobians = [], []
-        for i in range(0, total, chunk):
-            state, order = self._run(slot_values[i : i + chunk], shift=True)
-            expect = self._expect(state)
-            b = min(chunk, total - i)
-            base = expect[:b]
-            jac = np.zeros((b, expect.shape[1], self.num_slots))
-            for block, slot in enumerate(order):
-                plus = expect[b * (1 + 2 * block) : b * (2 + 2 * block)]
-                minus = expect[b * (2 + 2 * block) : b * (3 + 2 * block)]
-                jac[:, :, slot] = (plus - minus) / 2
-            values.append(base)
-            jacobians.append(jac)
-        return np.concatenate(values), np.concatenate(jacobians)
+        values, plus, minus = self.shifted_values(slot_values)
+        return values, (plus - minus) / 2
 
     def _run(self, slot_values: np.ndarray, shift: bool) -> tuple[np.ndarray, list[int]]:
         """Apply every operation to all rows; with ``shift``, fork 2 rows per slot as it comes.
 
-        Rows are laid out as ``[unshifted, +shift slot j0, -shift slot j0, +j1, -j1, ...]``,
-        ``batch`` rows per block, slots in circuit order (returned).
+        Rows are laid out as ``[unshifted, Pauli inserted at slot j0, at j1, ...]``, ``batch``
+        rows per block, slots in circuit order (returned).
         """
         batch = len(slot_values)
         rotations = sum(isinstance(op, _Rotation) for op in self.ops)
-        capacity = batch * (1 + 2 * rotations) if shift else batch
+        capacity = batch * (1 + rotations) if shift else batch
         state = np.zeros((capacity, 1 << self.num_qubits), dtype=complex)
         state[:batch, 0] = 1.0
         active, order = batch, []
@@ -266,19 +288,27 @@ class StatevectorProgram:
             elif isinstance(op, _Matrix2):
                 live[:] = _apply_2q(live, op.qubits, self.num_qubits, op.matrix)
             else:
-                angles = slot_values[:, op.slot]
-                if shift:
-                    state[active : active + batch] = state[:batch]
-                    state[active + batch : active + 2 * batch] = state[:batch]
-                    angles = np.concatenate([np.tile(angles, active // batch),
-                                             angles + np.pi / 2, angles - np.pi / 2])
-                    active += 2 * batch
-                    order.append(op.slot)
-                    live = state[:active]
-                else:
-                    angles = np.tile(angles, active // batch)
+                angles = np.tile(slot_values[:, op.slot], active // batch)
                 _apply_1q(live, op.qubit, self.num_qubits, op.matrices(angles))
+                if shift:  # fork: the unshifted rows with the rotation's Pauli inserted
+                    state[active : active + batch] = state[:batch]
+                    _apply_1q(state[active : active + batch], op.qubit, self.num_qubits,
+                              op.inserted_pauli()[None])
+                    active += batch
+                    order.append(op.slot)
         return state[:active], order
+
+    def _cross(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``Im <a|O|b>`` for ``O`` = ``Z``, ``X`` of each measured qubit, per row."""
+        n, out = self.num_qubits, []
+        for q in self.measured:
+            shape = (len(a), 1 << q, 2, 1 << (n - q - 1))
+            a0, a1 = a.reshape(shape)[:, :, 0, :], a.reshape(shape)[:, :, 1, :]
+            b0, b1 = b.reshape(shape)[:, :, 0, :], b.reshape(shape)[:, :, 1, :]
+            z = np.sum(np.conj(a0) * b0, axis=(1, 2)) - np.sum(np.conj(a1) * b1, axis=(1, 2))
+            x = np.sum(np.conj(a0) * b1, axis=(1, 2)) + np.sum(np.conj(a1) * b0, axis=(1, 2))
+            out += [np.imag(z), np.imag(x)]
+        return np.stack(out, axis=1)
 
     def _expect(self, state: np.ndarray) -> np.ndarray:
         n, out = self.num_qubits, []
@@ -289,6 +319,13 @@ class StatevectorProgram:
             p1 = np.sum(np.abs(one) ** 2, axis=(1, 2))
             out += [p0 - p1, 2 * np.real(np.sum(np.conj(zero) * one, axis=(1, 2)))]
         return np.stack(out, axis=1)
+
+
+_PAULI = {
+    "x": np.array([[0, 1], [1, 0]], dtype=complex),
+    "y": np.array([[0, -1j], [1j, 0]], dtype=complex),
+    "z": np.array([[1, 0], [0, -1]], dtype=complex),
+}
 
 
 def _rotation(axis: str, angles: np.ndarray) -> np.ndarray:
