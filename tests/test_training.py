@@ -38,16 +38,22 @@ def test_learning_happens_on_a_separable_toy_set():
 
 def test_schedule_halves_the_rate_and_returns_to_the_best(monkeypatch):
     data = _toy_data(8)
-    losses = iter([1.0, 0.5, 0.8, 0.9, 0.95])  # the monitored loss rises after epoch 2
+    train_losses = iter([1.0, 0.5, 0.8, 0.4, 0.9, 0.95])  # rises after epochs 2 and 4
+    val_losses = iter([1.0, 0.6, 0.7, 0.8, 0.9, 0.95])  # best after epoch 2
+    seen_params = []
 
-    def fake_evaluate(*args, **kwargs):
-        return {"loss": next(losses), "accuracy": 0.5}
+    def fake_gradient(model, params, inputs, targets, **kwargs):
+        seen_params.append(params.copy())
+        return next(train_losses), np.ones_like(params)
 
-    monkeypatch.setattr("qru_compile.train.loop.evaluate", fake_evaluate)
-    config = TrainConfig(epochs=5, batch_size=8, learning_rate=0.04, patience=3, seed=1)
+    monkeypatch.setattr("qru_compile.train.loop.loss_and_gradient", fake_gradient)
+    monkeypatch.setattr("qru_compile.train.loop.evaluate",
+                        lambda *a, **k: {"loss": next(val_losses), "accuracy": 0.5})
+    config = TrainConfig(epochs=6, batch_size=8, learning_rate=0.04, patience=3, seed=1)
     result = fit(TOY, data, data, config)
-    rates = [r.learning_rate for r in result.history]
-    assert rates == [0.04, 0.04, 0.04, 0.02, 0.01]
+    assert [r.learning_rate for r in result.history] == [0.04, 0.04, 0.04, 0.02, 0.02]
+    # after the rise in epoch 3, epoch 4 starts again from epoch 2's parameters
+    np.testing.assert_array_equal(seen_params[3], seen_params[2])
     assert result.best_epoch == 2 and result.stopped == "early stopping"
 
 

@@ -1,10 +1,11 @@
 """The training loop: Adam on parameter-shift gradients, the paper's schedule, early stopping.
 
-Schedule (QRU_SPEC.md): after every epoch the monitored loss (validation loss when there is a
-validation set, else the training loss) is compared with the best so far. When it rises, the
-learning rate is halved and training returns to the best parameters (Adam's moments reset);
-training stops when the learning rate falls below ``min_learning_rate`` (a plateau) or after
-``patience`` epochs without improvement (early stopping). The best parameters are returned.
+Schedule (QRU_SPEC.md): after every epoch the epoch's training loss is compared with the best
+so far. When it rises, the learning rate is halved and training returns to the parameters of
+the best epoch (Adam's moments reset); when the rate falls below ``min_learning_rate`` the loss
+has reached a plateau and training stops. With a validation set, the parameters with the lowest
+validation loss are the result, and ``patience`` epochs without a better validation loss stop
+training early; without one, the best training epoch's parameters are the result.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfi
     rng = np.random.default_rng(config.seed)
     params = model.initial_parameters(rng) if params is None else np.array(params, dtype=float)
     optimizer = Adam(learning_rate=config.learning_rate)
-    best_params, best_loss, best_epoch, since_best = params.copy(), np.inf, 0, 0
+    best_train, best_train_params = np.inf, params.copy()
+    best, best_params, best_epoch, since_best = np.inf, params.copy(), 0, 0
     history: list[EpochRecord] = []
     stopped = "epochs"
     for epoch in range(1, config.epochs + 1):
@@ -109,23 +111,26 @@ def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfi
         train_loss = float(np.sum(losses) / len(train))
         metrics = evaluate(model, params, val, backend=config.backend, device=config.device) \
             if val is not None else None
-        monitored = metrics["loss"] if metrics is not None else train_loss
         record = EpochRecord(epoch, train_loss, None if metrics is None else metrics["loss"],
                              None if metrics is None else metrics.get("accuracy", metrics.get("mse")),
                              optimizer.learning_rate, time.perf_counter() - start)
         history.append(record)
         if on_epoch is not None:
             on_epoch(record)
-        if monitored < best_loss:
-            best_params, best_loss, best_epoch, since_best = params.copy(), monitored, epoch, 0
-            continue
-        since_best += 1
-        optimizer.learning_rate /= 2
-        optimizer.reset()
-        params = best_params.copy()
-        if optimizer.learning_rate < config.min_learning_rate:
-            stopped = "plateau"
-            break
+        selection = train_loss if metrics is None else metrics["loss"]
+        if selection < best:
+            best, best_params, best_epoch, since_best = selection, params.copy(), epoch, 0
+        else:
+            since_best += 1
+        if train_loss < best_train:
+            best_train, best_train_params = train_loss, params.copy()
+        else:
+            optimizer.learning_rate /= 2
+            optimizer.reset()
+            params = best_train_params.copy()
+            if optimizer.learning_rate < config.min_learning_rate:
+                stopped = "plateau"
+                break
         if since_best >= config.patience:
             stopped = "early stopping"
             break
