@@ -232,6 +232,35 @@ def _cmd_train(args: argparse.Namespace) -> None:
     print(f"wrote {output}/summary.json and per-run checkpoints")
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    from qru_compile.train.checkpoint import Checkpoint
+    from qru_compile.train.loop import evaluate
+    from qru_compile.train.noisy import compare_ideal_and_noisy
+    from qru_compile.train.tasks import TASKS
+
+    checkpoint = Checkpoint.load(args.checkpoint)
+    model, params = checkpoint.model, checkpoint.params
+    task = TASKS.get(checkpoint.task or "")
+    if task is None:
+        raise InputError(f"{args.checkpoint}: evaluation needs a task checkpoint "
+                         f"({', '.join(TASKS)}); this one is for {checkpoint.task!r}")
+    data = task.load()
+    index = checkpoint.extra.get("test_index")
+    if index is not None:
+        data = data.subset(np.asarray(index))
+    if args.samples is not None:
+        data = data.subset(np.arange(min(args.samples, len(data))))
+    if args.noise:
+        if args.device is None:
+            raise InputError("--noise needs --device (rainbow, weber or willow_pink)")
+        report = compare_ideal_and_noisy(model, params, data, args.device,
+                                         trajectories=args.trajectories, shots=args.shots)
+    else:
+        report = {"samples": len(data), "device": args.device,
+                  "ideal": evaluate(model, params, data, device=args.device)}
+    print(json.dumps(report, indent=1))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``qru`` command."""
     parser = argparse.ArgumentParser(
@@ -290,6 +319,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("--output", help="run directory (default runs/TASK); resumes from it")
     train.set_defaults(run=_cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a checkpoint, ideal or noisy")
+    evaluate.add_argument("checkpoint", help="a fold or restart checkpoint from qru train")
+    evaluate.add_argument("--device", help="evaluate the step compiled for this device")
+    evaluate.add_argument("--noise", action="store_true",
+                          help="with the device's calibration noise (qsim trajectories)")
+    evaluate.add_argument("--shots", type=int, help="finite shots per expectation value")
+    evaluate.add_argument("--trajectories", type=int, default=64)
+    evaluate.add_argument("--samples", type=int, help="evaluate only the first N test samples")
+    evaluate.set_defaults(run=_cmd_evaluate)
     return parser
 
 

@@ -146,3 +146,16 @@ def test_train_cli_errors(capsys):
         capsys.readouterr().err
     assert main(["train", "wdbc", "--data", "x.csv"]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_noisy_evaluation_on_a_device():
+    from qru_compile.train.noisy import compare_ideal_and_noisy, noise_model
+
+    with pytest.raises(qc.DeviceError, match="no calibration noise model"):
+        noise_model("Sycamore")
+    data = _toy_data(3)
+    params = TOY.initial_parameters(seed=1)
+    report = compare_ideal_and_noisy(TOY, params, data, "willow_pink", trajectories=4, shots=100)
+    assert report["samples"] == 3 and report["device"] == "willow_pink"
+    assert 0 <= report["noisy"]["accuracy"] <= 1 and report["noisy"]["loss"] > 0
+    assert report["ideal"] == evaluate(TOY, params, data)
