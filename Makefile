@@ -24,6 +24,8 @@ demo: install
 	$(BIN)/python examples/demo.py --output-dir $(DEMO_DIR)
 	$(BIN)/qru simulate wdbc --params $(DEMO_DIR)/params.json --inputs $(DEMO_DIR)/inputs.json \
 		--output $(DEMO_DIR)/outputs.json
+	rm -rf $(DEMO_DIR)/train
+	$(BIN)/qru train wdbc --folds 2 --epochs 1 --output $(DEMO_DIR)/train
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -287,9 +287,11 @@ class _StepBuilder:
         if gate in _ROTATIONS:
             ops = [_ROTATIONS[gate](symbols["theta"]).on(q)]
         elif gate == "u2":
-            ops = [cirq.rz(symbols["lam"]).on(q), cirq.ry(np.pi / 2).on(q), cirq.rz(symbols["phi"]).on(q)]
+            ops = [cirq.rz(symbols["lam"]).on(q), cirq.ry(np.pi / 2).on(q),
+                   cirq.rz(symbols["phi"]).on(q)]
         else:  # rot
-            ops = [cirq.rz(symbols["phi"]).on(q), cirq.ry(symbols["theta"]).on(q), cirq.rz(symbols["omega"]).on(q)]
+            ops = [cirq.rz(symbols["phi"]).on(q), cirq.ry(symbols["theta"]).on(q),
+                   cirq.rz(symbols["omega"]).on(q)]
         self.operations += ops
         self.gates.append(LogicalGate(gate, (qubit,), role))
 

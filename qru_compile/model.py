@@ -82,7 +82,8 @@ class Readout:
             raise ModelError(f"readout.scale: expected true or false, got {self.scale!r}")
         if self.kind == "multiclass" and self.classes < 2:
             raise ModelError(
-                f"readout.classes: a multiclass readout needs at least 2 classes, got {self.classes}"
+                "readout.classes: a multiclass readout needs at least 2 classes, "
+                f"got {self.classes}"
             )
         if self.kind != "multiclass" and self.classes != 1:
             raise ModelError(

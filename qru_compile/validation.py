@@ -18,7 +18,8 @@ def _as_float_array(name: str, value: Any) -> np.ndarray:
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise InputError(f"{name}: expected an array of numbers (ragged or non-numeric data)") from None
+        raise InputError(
+            f"{name}: expected an array of numbers (ragged or non-numeric data)") from None
     bad = np.argwhere(~np.isfinite(array))
     if bad.size:
         where = tuple(int(i) for i in bad[0])
@@ -35,7 +36,8 @@ def circuit_parameters(model: QRUModel, params: Any) -> np.ndarray:
     the two lengths differ whenever the model has a scale.
     """
     array = _as_float_array("params", params)
-    if array.ndim != 1 or array.shape[0] not in (model.num_circuit_parameters, model.num_parameters):
+    allowed = (model.num_circuit_parameters, model.num_parameters)
+    if array.ndim != 1 or array.shape[0] not in allowed:
         raise InputError(
             f"params: model {model.name!r} has {model.num_circuit_parameters} circuit parameters"
             f" ({model.num_parameters} with the output scale); got shape {array.shape}"

@@ -1,6 +1,7 @@
 import cirq
 import numpy as np
 import pytest
+from spec_reference import gate_matrix
 
 import qru_compile as qc
 from qru_compile.lowering import (
@@ -9,7 +10,6 @@ from qru_compile.lowering import (
     logical_metrics,
     lower,
 )
-from spec_reference import gate_matrix
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+import spec_reference
 
 import qru_compile as qc
-import spec_reference
 from qru_compile.sim import CirqBackend, QsimBackend
 
 

@@ -31,7 +31,8 @@ OUT = Path(__file__).resolve().parents[1] / "qru_compile/passes/data/cswap_decom
 
 def _u3(theta: float, phi: float, lam: float) -> np.ndarray:
     c, s = np.cos(theta / 2), np.sin(theta / 2)
-    return np.array([[c, -np.exp(1j * lam) * s], [np.exp(1j * phi) * s, np.exp(1j * (phi + lam)) * c]])
+    return np.array([[c, -np.exp(1j * lam) * s],
+                     [np.exp(1j * phi) * s, np.exp(1j * (phi + lam)) * c]])
 
 
 def _phxz(matrix: np.ndarray, role: str) -> dict:

@@ -31,7 +31,8 @@ def _fits(decomposition: CSwapDecomposition, roles: dict[str, cirq.Qid],
     return all(coupled(*(roles[r] for r in edge)) for edge in decomposition.edges)
 
 
-def choose(op: cirq.Operation, ancilla: cirq.Qid | None, coupled: Callable[[cirq.Qid, cirq.Qid], bool],
+def choose(op: cirq.Operation, ancilla: cirq.Qid | None,
+           coupled: Callable[[cirq.Qid, cirq.Qid], bool],
            gateset: str = "cz") -> tuple[CSwapDecomposition, dict[str, cirq.Qid]]:
     """The cheapest valid decomposition of ``op`` and its role assignment.
 

@@ -40,4 +40,5 @@ class MergeSingleQubitGates(Pass):
     preserves: ClassVar[frozenset[Fact]] = _ALL
 
     def run(self, unit: CompilationUnit, ctx: CompileContext) -> PassResult:
-        return PassResult(unit.replace(circuit=merge_fixed_single_qubit_runs(unit.circuit).freeze()))
+        merged = merge_fixed_single_qubit_runs(unit.circuit).freeze()
+        return PassResult(unit.replace(circuit=merged))

@@ -56,6 +56,16 @@ def _resolvers(slot_names: Sequence[str], slot_values: np.ndarray) -> list[cirq.
     return [cirq.ParamResolver(dict(zip(slot_names, row.tolist()))) for row in slot_values]
 
 
+def _sweep(simulator: cirq.SimulatesExpectationValues, circuit: cirq.AbstractCircuit,
+           slot_names: Sequence[str], slot_values: np.ndarray, qubits: Sequence[cirq.Qid],
+           measured: Sequence[cirq.Qid]) -> np.ndarray:
+    """One parameter sweep: every row of slot values in a single simulator call."""
+    results = simulator.simulate_expectation_values_sweep(
+        circuit, _observables(measured), _resolvers(slot_names, slot_values),
+        qubit_order=list(qubits))
+    return np.real(np.asarray(results, dtype=complex))
+
+
 @dataclasses.dataclass(frozen=True)
 class QsimBackend:
     """qsim's compiled state-vector simulator (single precision, about 1e-6 accurate).
@@ -77,13 +87,8 @@ class QsimBackend:
         qubits: Sequence[cirq.Qid],
         measured: Sequence[cirq.Qid],
     ) -> np.ndarray:
-        results = _qsim_simulator(self.threads).simulate_expectation_values_sweep(
-            circuit,
-            _observables(measured),
-            _resolvers(slot_names, slot_values),
-            qubit_order=list(qubits),
-        )
-        return np.real(np.asarray(results, dtype=complex))
+        return _sweep(_qsim_simulator(self.threads), circuit, slot_names, slot_values, qubits,
+                      measured)
 
 
 @functools.lru_cache(maxsize=8)
@@ -105,13 +110,8 @@ class CirqBackend:
         qubits: Sequence[cirq.Qid],
         measured: Sequence[cirq.Qid],
     ) -> np.ndarray:
-        results = cirq.Simulator(dtype=np.complex128).simulate_expectation_values_sweep(
-            circuit,
-            _observables(measured),
-            _resolvers(slot_names, slot_values),
-            qubit_order=list(qubits),
-        )
-        return np.real(np.asarray(results, dtype=complex))
+        return _sweep(cirq.Simulator(dtype=np.complex128), circuit, slot_names, slot_values,
+                      qubits, measured)
 
 
 @functools.lru_cache(maxsize=32)

@@ -21,7 +21,7 @@ from qru_compile.sim.backends import get_backend
 from qru_compile.train.data import Dataset
 from qru_compile.train.gradients import forward_outputs, loss_and_gradient, step_circuit
 from qru_compile.train.optim import Adam
-from qru_compile.train.readout import loss_and_output_gradient, predictions
+from qru_compile.train.readout import metrics
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,12 +66,7 @@ def evaluate(model: QRUModel, params: np.ndarray, data: Dataset, *, backend: str
     hidden = np.zeros((len(data), model.hidden_size))
     outs = forward_outputs(model, params[: model.num_circuit_parameters], data.inputs, hidden,
                            step_circuit(model, device), get_backend(backend))
-    loss, _, _ = loss_and_output_gradient(model, params, outs, data.targets)
-    pred = predictions(model, params, outs)
-    if model.readout.kind == "sequence":
-        return {"loss": loss, "mse": float(np.mean((pred - data.targets) ** 2))}
-    labels = (pred > 0).astype(float) if model.readout.kind == "binary" else pred.argmax(axis=1)
-    return {"loss": loss, "accuracy": float(np.mean(labels == data.targets))}
+    return metrics(model, params, outs, data.targets)
 
 
 def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfig, *,
@@ -111,9 +106,10 @@ def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfi
         train_loss = float(np.sum(losses) / len(train))
         metrics = evaluate(model, params, val, backend=config.backend, device=config.device) \
             if val is not None else None
-        record = EpochRecord(epoch, train_loss, None if metrics is None else metrics["loss"],
-                             None if metrics is None else metrics.get("accuracy", metrics.get("mse")),
-                             optimizer.learning_rate, time.perf_counter() - start)
+        val_loss = None if metrics is None else metrics["loss"]
+        val_metric = None if metrics is None else metrics.get("accuracy", metrics.get("mse"))
+        record = EpochRecord(epoch, train_loss, val_loss, val_metric, optimizer.learning_rate,
+                             time.perf_counter() - start)
         history.append(record)
         if on_epoch is not None:
             on_epoch(record)

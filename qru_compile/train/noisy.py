@@ -19,12 +19,14 @@ import numpy as np
 import qsimcirq
 from cirq_google.engine import virtual_engine_factory
 
-from qru_compile.compiler import CompileResult, compile as compile_model
+from qru_compile.compiler import CompileResult
+from qru_compile.compiler import compile as compile_model
 from qru_compile.devices import get_device
 from qru_compile.errors import DeviceError
 from qru_compile.model import QRUModel
 from qru_compile.train.data import Dataset
-from qru_compile.train.readout import loss_and_output_gradient, predictions
+from qru_compile.train.loop import evaluate
+from qru_compile.train.readout import metrics
 
 
 def noise_model(device: str) -> cirq.NoiseModel:
@@ -73,19 +75,11 @@ def compare_ideal_and_noisy(model: QRUModel, params: np.ndarray, data: Dataset, 
                             trajectories: int = 64, shots: int | None = None,
                             seed: int = 0) -> dict[str, Any]:
     """Ideal and noisy loss and accuracy (or MSE) of ``params`` on ``data``."""
-    from qru_compile.train.loop import evaluate
-
     result = compile_model(model, device)
     outs = noisy_outputs(model, params, data.inputs, result, trajectories=trajectories,
                          shots=shots, seed=seed)
-    loss, _, _ = loss_and_output_gradient(model, params, outs, data.targets)
-    pred = predictions(model, params, outs)
-    if model.readout.kind == "sequence":
-        noisy = {"loss": loss, "mse": float(np.mean((pred - data.targets) ** 2))}
-    else:
-        labels = (pred > 0) if model.readout.kind == "binary" else pred.argmax(axis=1)
-        noisy = {"loss": loss, "accuracy": float(np.mean(labels == data.targets))}
     return {"device": result.device.name, "samples": len(data), "trajectories": trajectories,
-            "shots": shots, "ideal": evaluate(model, params, data), "noisy": noisy,
+            "shots": shots, "ideal": evaluate(model, params, data),
+            "noisy": metrics(model, params, outs, data.targets),
             "two_qubit_gates_per_step": result.report.final.two_qubit,
             "estimated_step_fidelity": result.report.final.fidelity}

@@ -99,3 +99,20 @@ def loss_and_output_gradient(model: QRUModel, params: np.ndarray, outs: np.ndarr
         grad[-1, :, 0 : 2 * k : 2] = s * d_logits
         d_scale = float(np.sum(d_logits * outs[-1, :, 0 : 2 * k : 2]))
     return loss, grad, d_scale if model.readout.scale else 0.0
+
+
+def predicted_labels(model: QRUModel, params: np.ndarray, outs: np.ndarray) -> np.ndarray:
+    """Class labels of a classification readout, ``[batch]``."""
+    pred = predictions(model, params, outs)
+    return (pred > 0).astype(int) if model.readout.kind == "binary" else pred.argmax(axis=1)
+
+
+def metrics(model: QRUModel, params: np.ndarray, outs: np.ndarray,
+            targets: np.ndarray) -> dict[str, float]:
+    """Loss, and accuracy (classification) or MSE of the predictions (regression)."""
+    loss = loss_and_output_gradient(model, params, outs, targets)[0]
+    if model.readout.kind == "sequence":
+        error = predictions(model, params, outs) - targets
+        return {"loss": loss, "mse": float(np.mean(error**2))}
+    accuracy = float(np.mean(predicted_labels(model, params, outs) == targets))
+    return {"loss": loss, "accuracy": accuracy}

@@ -18,14 +18,14 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from qru_compile.errors import InputError
 from qru_compile.model import QRUModel
+from qru_compile.sim.backends import get_backend
 from qru_compile.train import data as datasets
 from qru_compile.train.baselines import classical_baselines
 from qru_compile.train.checkpoint import Checkpoint, plot_history
 from qru_compile.train.data import Dataset
 from qru_compile.train.gradients import forward_outputs, step_circuit
-from qru_compile.sim.backends import get_backend
 from qru_compile.train.loop import EpochRecord, TrainConfig, evaluate, fit
-from qru_compile.train.readout import predictions
+from qru_compile.train.readout import predicted_labels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,8 +126,7 @@ def _confusion(model: QRUModel, params: np.ndarray, test: Dataset,
     hidden = np.zeros((len(test), model.hidden_size))
     outs = forward_outputs(model, params[: model.num_circuit_parameters], test.inputs, hidden,
                            step_circuit(model, config.device), get_backend(config.backend))
-    pred = predictions(model, params, outs)
-    labels = (pred > 0).astype(int) if model.readout.kind == "binary" else pred.argmax(axis=1)
+    labels = predicted_labels(model, params, outs)
     classes = 2 if model.readout.kind == "binary" else model.readout.classes
     return confusion_matrix(test.targets.astype(int), labels, labels=list(range(classes)))
 
