@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import importlib.metadata
 import shlex
 import sys
 import time
@@ -54,6 +53,7 @@ from typing import TypeVar
 import cirq
 import networkx as nx
 import numpy as np
+from report_file import package_version, write_section
 
 import qru_compile as qc
 from qru_compile.compiler import compile as compile_qru
@@ -415,39 +415,6 @@ def render_markdown(rows: Sequence[Row], command: str) -> str:
         *(f"- {line}" for line in notes(rows)),
     ]
     return "\n".join(lines) + "\n"
-
-
-def package_version(name: str) -> str:
-    """The installed version of ``name``, or "not installed"."""
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def replace_section(existing: str, section: str) -> str:
-    """``existing`` with its "## Compile benchmark" section replaced by ``section``.
-
-    A file without that section gets it appended.
-
-    The section runs from its heading to the next "## " heading or the end of the file.
-    """
-    lines = existing.splitlines(keepends=True)
-    starts = [i for i, line in enumerate(lines) if line.rstrip() == HEADING]
-    if not starts:
-        return existing.rstrip("\n") + "\n\n" + section
-    start = starts[0]
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
-               len(lines))
-    tail = "".join(lines[end:])
-    return "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-
-
-def write_section(path: Path, section: str) -> None:
-    """Write ``section`` into ``path``, keeping the file's other sections."""
-    existing = path.read_text() if path.exists() else "# Benchmarks\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(replace_section(existing, section))
 
 
 def warm_up(device_name: str, model_name: str) -> None:

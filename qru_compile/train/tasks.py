@@ -44,8 +44,8 @@ TASKS: dict[str, Task] = {
     "digits": Task("digits", QRUModel.preset("mnist"), datasets.digits_3_vs_5,
                    TrainConfig(epochs=12, batch_size=50, learning_rate=0.005)),
     "oscillation": Task("oscillation", QRUModel.preset("oscillation"), datasets.oscillation,
-                        TrainConfig(epochs=150, batch_size=2, learning_rate=0.2, patience=30,
-                                    min_learning_rate=1e-3)),
+                        TrainConfig(epochs=200, batch_size=2, learning_rate=0.2, patience=200,
+                                    min_learning_rate=1e-6)),
 }
 
 
