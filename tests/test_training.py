@@ -44,15 +44,20 @@ def test_schedule_halves_the_rate_and_returns_to_the_best(monkeypatch):
 
     def fake_gradient(model, params, inputs, targets, **kwargs):
         seen_params.append(params.copy())
-        return next(train_losses), np.ones_like(params)
+        return 0.0, np.ones_like(params)
+
+    calls = iter(range(100))
+
+    def fake_evaluate(*args, **kwargs):  # per epoch: the training set, then the validation set
+        losses = train_losses if next(calls) % 2 == 0 else val_losses
+        return {"loss": next(losses), "accuracy": 0.5}
 
     monkeypatch.setattr("qru_compile.train.loop.loss_and_gradient", fake_gradient)
-    monkeypatch.setattr("qru_compile.train.loop.evaluate",
-                        lambda *a, **k: {"loss": next(val_losses), "accuracy": 0.5})
+    monkeypatch.setattr("qru_compile.train.loop.evaluate", fake_evaluate)
     config = TrainConfig(epochs=6, batch_size=8, learning_rate=0.04, patience=3, seed=1)
     result = fit(TOY, data, data, config)
     assert [r.learning_rate for r in result.history] == [0.04, 0.04, 0.04, 0.02, 0.02]
-    # after the rise in epoch 3, epoch 4 starts again from epoch 2's parameters
+    # after the rise in epoch 3, epoch 4 starts again from epoch 2's final parameters
     np.testing.assert_array_equal(seen_params[3], seen_params[2])
     assert result.best_epoch == 2 and result.stopped == "early stopping"
 

@@ -1,7 +1,7 @@
 """The training loop: Adam on parameter-shift gradients, the paper's schedule, early stopping.
 
-Schedule (QRU_SPEC.md): after every epoch the epoch's training loss is compared with the best
-so far. When it rises, the learning rate is halved and training returns to the parameters of
+Schedule (QRU_SPEC.md): after every epoch the training loss at the epoch's final parameters
+(one forward pass over the training set) is compared with the best so far. When it rises, the learning rate is halved and training returns to the parameters of
 the best epoch (Adam keeps its moment estimates: resetting them makes the next step a full
 ``learning_rate`` in every coordinate, which measured on the oscillation task raised the loss
 again after nearly every return); when the rate falls below ``min_learning_rate`` the loss has
@@ -96,16 +96,17 @@ def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfi
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         order = rng.permutation(len(train))
-        losses = []
         for b, first in enumerate(range(0, len(order), config.batch_size)):
             batch = train.subset(order[first : first + config.batch_size])
             loss, grad = loss_and_gradient(model, params, batch.inputs, batch.targets,
                                            backend=config.backend, device=config.device)
             params = optimizer.step(params, grad)
-            losses.append(loss * len(batch))
             if on_batch is not None:
                 on_batch(epoch, b, loss)
-        train_loss = float(np.sum(losses) / len(train))
+        # the schedule compares the loss *at* this epoch's final parameters, the ones it may
+        # return to (the batch losses above were taken before each step)
+        train_loss = evaluate(model, params, train, backend=config.backend,
+                              device=config.device)["loss"]
         metrics = evaluate(model, params, val, backend=config.backend, device=config.device) \
             if val is not None else None
         val_loss = None if metrics is None else metrics["loss"]
