@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -91,17 +93,12 @@ def _op_error(op: cirq.Operation, device: Device, gateset: str) -> float | None:
         return device.qubit_errors.get(op.qubits[0])
     if key == "measure":
         errors = [device.readout_errors.get(q) for q in op.qubits]
-        return None if None in errors else 1.0 - _product(1.0 - e for e in errors)  # type: ignore[operator]
-    if key == gateset or (key == "sqrt_iswap" and gateset == "sqrt_iswap"):
+        if any(e is None for e in errors):
+            return None
+        return 1.0 - math.prod(1.0 - e for e in errors)  # type: ignore[operator]
+    if key == gateset:
         return device.two_qubit_error(gateset, *op.qubits)
     return None
-
-
-def _product(values: Any) -> float:
-    result = 1.0
-    for v in values:
-        result *= v
-    return result
 
 
 def circuit_metrics(
@@ -313,8 +310,6 @@ def _metric_cells(m: CircuitMetrics) -> list[Any]:
 
 def fingerprint(circuit: cirq.AbstractCircuit) -> str:
     """A short content hash of a circuit (stable across runs)."""
-    import hashlib
-
     return hashlib.sha256(repr(cirq.FrozenCircuit(circuit)).encode()).hexdigest()[:12]
 
 

@@ -1,11 +1,12 @@
 """The training loop: Adam on parameter-shift gradients, the paper's schedule, early stopping.
 
 Schedule (QRU_SPEC.md): after every epoch the training loss at the epoch's final parameters
-(one forward pass over the training set) is compared with the best so far. When it rises, the learning rate is halved and training returns to the parameters of
-the best epoch (Adam keeps its moment estimates: resetting them makes the next step a full
-``learning_rate`` in every coordinate, which measured on the oscillation task raised the loss
-again after nearly every return); when the rate falls below ``min_learning_rate`` the loss has
-reached a plateau and training stops. With a validation set, the parameters with the lowest
+(one forward pass over the training set) is compared with the best so far. When it rises, the
+learning rate is halved and training returns to the parameters of the best epoch (Adam keeps
+its moment estimates: resetting them makes the next step a full ``learning_rate`` in every
+coordinate, which on the oscillation task raised the loss again after nearly every return);
+when the rate falls below ``min_learning_rate`` the loss has reached a plateau and training
+stops. With a validation set, the parameters with the lowest
 validation loss are the result, and ``patience`` epochs without a better validation loss stop
 training early; without one, the best training epoch's parameters are the result.
 """
