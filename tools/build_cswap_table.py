@@ -11,6 +11,7 @@ Sources:
 Every entry is checked before it is written (the tests check the written file again).
 
 Usage: python tools/build_cswap_table.py REFERENCE_DIR [FRESH_RESULTS.json ...]
+e.g.   python tools/build_cswap_table.py ../shared/reference/cswap tools/cswap_search/results.json
 """
 
 from __future__ import annotations
