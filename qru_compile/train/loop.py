@@ -29,12 +29,18 @@ from qru_compile.train.readout import metrics
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Options of :func:`fit` (the paper's values differ per task; see ``tasks.py``)."""
+    """Options of :func:`fit` (the paper's values differ per task; see ``tasks.py``).
+
+    ``lr_patience`` is how many epochs in a row the training loss may fail to improve before the
+    rate is halved (1: on every rise, the paper's rule); ``patience`` the same for the
+    validation loss before training stops early.
+    """
 
     epochs: int = 30
     batch_size: int = 20
     learning_rate: float = 0.01
     patience: int = 6
+    lr_patience: int = 1
     min_learning_rate: float = 1e-4
     seed: int = 0
     backend: str = "numpy"
@@ -90,7 +96,7 @@ def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfi
     rng = np.random.default_rng(config.seed)
     params = model.initial_parameters(rng) if params is None else np.array(params, dtype=float)
     optimizer = Adam(learning_rate=config.learning_rate)
-    best_train, best_train_params = np.inf, params.copy()
+    best_train, best_train_params, since_best_train = np.inf, params.copy(), 0
     best, best_params, best_epoch, since_best = np.inf, params.copy(), 0, 0
     history: list[EpochRecord] = []
     stopped = "epochs"
@@ -123,8 +129,13 @@ def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfi
         else:
             since_best += 1
         if train_loss < best_train:
-            best_train, best_train_params = train_loss, params.copy()
+            best_train, best_train_params, since_best_train = train_loss, params.copy(), 0
+            keep_rate = True
         else:
+            since_best_train += 1
+            keep_rate = since_best_train < config.lr_patience
+        if not keep_rate:
+            since_best_train = 0
             optimizer.learning_rate /= 2
             params = best_train_params.copy()
             if optimizer.learning_rate < config.min_learning_rate:

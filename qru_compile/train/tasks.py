@@ -40,9 +40,10 @@ class Task:
 
 TASKS: dict[str, Task] = {
     "wdbc": Task("wdbc", QRUModel.preset("wdbc"), datasets.wdbc,
-                 TrainConfig(epochs=20, batch_size=20, learning_rate=0.01)),
+                 TrainConfig(epochs=30, batch_size=20, learning_rate=0.01, lr_patience=3,
+                             patience=8)),
     "digits": Task("digits", QRUModel.preset("mnist"), datasets.digits_3_vs_5,
-                   TrainConfig(epochs=12, batch_size=50, learning_rate=0.005)),
+                   TrainConfig(epochs=12, batch_size=50, learning_rate=0.005, lr_patience=2)),
     "oscillation": Task("oscillation", QRUModel.preset("oscillation"), datasets.oscillation,
                         TrainConfig(epochs=200, batch_size=2, learning_rate=0.2, patience=200,
                                     min_learning_rate=1e-6)),
