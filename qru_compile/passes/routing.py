@@ -28,6 +28,8 @@ from qru_compile.passes.cswap_table import fresh_ancilla_costs
 from qru_compile.pipeline import CompilationUnit, CompileContext, Pass, PassResult
 
 _PRESERVED = frozenset({Fact.SHIFTABLE, Fact.EQUIVALENT})
+#: Tag on the operations routing inserts (SWAPs and moves into idle qubits).
+ROUTING_TAG = "routing"
 
 
 # ----------------------------------------------------------------------------- translation
@@ -408,11 +410,9 @@ class RouteOnDevice(Pass):
             for i in result.final
             if result.initial[i] != result.final[i] and i not in problem.ancillas
         }
-        composed = {
-            start: permutation.get(unit.final_permutation.get(start, start),
-                                   unit.final_permutation.get(start, start))
-            for start in set(unit.final_permutation) | set(permutation)
-        }
+        before = unit.final_permutation  # where earlier passes moved states: start -> now
+        starts = set(before) | (set(permutation) - set(before.values()))
+        composed = {s: permutation.get(before.get(s, s), before.get(s, s)) for s in starts}
         new = unit.replace(circuit=cirq.FrozenCircuit(operations),
                            final_permutation=MappingProxyType(composed))
         return PassResult(
@@ -423,5 +423,3 @@ class RouteOnDevice(Pass):
                   "cswap_patterns": list(result.cswap_patterns)},
         )
 
-
-ROUTING_TAG = "routing"
