@@ -20,6 +20,7 @@ from qru_compile.errors import (
     PreconditionError,
     QRUError,
 )
+from qru_compile.export import export_qasm3, import_qasm3
 from qru_compile.lowering import AngleMap, LoweredStep, lower
 from qru_compile.model import GATE_PARAMETERS, PRESETS, QRUModel, Readout
 from qru_compile.sim import SequenceResult, simulate_sequence
@@ -49,7 +50,9 @@ __all__ = [
     "__version__",
     "compile",
     "default_pipeline",
+    "export_qasm3",
     "get_device",
+    "import_qasm3",
     "known_devices",
     "loss_and_gradient",
     "lower",

@@ -18,6 +18,7 @@ import numpy as np
 from qru_compile.compiler import compile as compile_model
 from qru_compile.devices import GOOGLE_DEVICES, get_device, known_devices
 from qru_compile.errors import InputError, QRUError
+from qru_compile.export.qasm3 import BASES
 from qru_compile.lowering import logical_metrics, lower
 from qru_compile.model import PRESETS, QRUModel
 from qru_compile.sim import BACKENDS, simulate_sequence
@@ -170,6 +171,25 @@ def _cmd_compile(args: argparse.Namespace) -> None:
     text = {"table": report.to_table, "markdown": report.to_markdown,
             "json": report.to_json}[args.format]()
     _write_or_print(text, args.output)
+    if args.qasm3 is not None:
+        _write_qasm3(result, BASES, args.qasm3)
+
+
+def _write_qasm3(result, bases: Sequence[str], directory: str) -> None:
+    """Write ``MODEL_BASIS.qasm`` per basis and ``report.md`` into ``directory``."""
+    from qru_compile.export import export_qasm3
+
+    programs = {f"{result.model.name}_{basis}.qasm": export_qasm3(result, basis)
+                for basis in bases}
+    programs["report.md"] = result.report.to_markdown()
+    for name, text in programs.items():
+        _write_or_print(text, str(Path(directory) / name))
+
+
+def _cmd_export(args: argparse.Namespace) -> None:
+    model = load_model(args.model)
+    result = compile_model(model, args.device, args.gateset, seed=args.seed)
+    _write_qasm3(result, BASES if args.basis == "both" else (args.basis,), args.output)
 
 
 class _Progress:
@@ -301,7 +321,21 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("--verify-equivalence", action="store_true",
                           help="also check the result against the logical step by simulation")
     compile_.add_argument("--seed", type=int, default=0, help="placement/routing tie-break seed")
+    compile_.add_argument("--qasm3", metavar="DIR",
+                          help="also write OpenQASM 3 programs (Z and X basis) and report.md")
     compile_.set_defaults(run=_cmd_compile)
+
+    export = commands.add_parser("export", help="compile a model and write OpenQASM 3 programs")
+    export.add_argument("model", help="preset name or model JSON file")
+    export.add_argument("--device", required=True, help="device name (see `qru devices`)")
+    export.add_argument("--gateset", choices=["cz", "sqrt_iswap", "sycamore"],
+                        help="native gateset (default: the device's first)")
+    export.add_argument("--basis", choices=["Z", "X", "both"], default="both",
+                        help="measurement basis of the programs (default: both)")
+    export.add_argument("-o", "--output", required=True, metavar="DIR",
+                        help="directory for MODEL_BASIS.qasm and report.md")
+    export.add_argument("--seed", type=int, default=0, help="placement/routing tie-break seed")
+    export.set_defaults(run=_cmd_export)
 
     train = commands.add_parser("train", help="train on a task or a CSV file")
     train.add_argument("task", nargs="?", help="wdbc, digits or oscillation")

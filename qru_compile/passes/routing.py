@@ -413,7 +413,13 @@ class RouteOnDevice(Pass):
         before = unit.final_permutation  # where earlier passes moved states: start -> now
         starts = set(before) | (set(permutation) - set(before.values()))
         composed = {s: permutation.get(before.get(s, s), before.get(s, s)) for s in starts}
+        # An ancilla is |0> until its CSWAP and routing exchanges it only with other |0> qubits,
+        # so the layout records it where it is used.
+        used = {problem.qubits[i]: physical[result.final[i]] for i in problem.ancillas}
+        initial = unit.initial_layout_or_identity(ctx.step.qubits)
+        layout = {logical: used.get(q, q) for logical, q in initial.items()}
         new = unit.replace(circuit=cirq.FrozenCircuit(operations),
+                           initial_layout=MappingProxyType(layout),
                            final_permutation=MappingProxyType(composed))
         return PassResult(
             new,
