@@ -231,7 +231,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
         model, data, base, name = task.model, None, task.config, task.name
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed),
                                    ("device", args.device), ("batch_size", args.batch_size),
-                                   ("learning_rate", args.learning_rate)) if v is not None}
+                                   ("learning_rate", args.learning_rate),
+                                   ("patience", args.patience)) if v is not None}
     config = dataclasses.replace(base, **overrides)
     output = Path(args.output or f"runs/{name}")
     output.mkdir(parents=True, exist_ok=True)
@@ -348,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--learning-rate", type=float)
+    train.add_argument("--patience", type=int,
+                       help="epochs without a better validation loss before stopping")
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds")
     train.add_argument("--restarts", type=int, default=5, help="oscillation restarts")
     train.add_argument("--seed", type=int)
