@@ -282,6 +282,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     print(json.dumps(report, indent=1))
 
 
+def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """MODEL, --device and --gateset, shared by the commands that compile."""
+    parser.add_argument("model", help="preset name or model JSON file")
+    parser.add_argument("--device", required=True, help="device name (see `qru devices`)")
+    parser.add_argument("--gateset", choices=["cz", "sqrt_iswap", "sycamore"],
+                        help="native gateset (default: the device's first)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``qru`` command."""
     parser = argparse.ArgumentParser(
@@ -313,10 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     devices.set_defaults(run=_cmd_devices)
 
     compile_ = commands.add_parser("compile", help="compile a model's step for a device")
-    compile_.add_argument("model", help="preset name or model JSON file")
-    compile_.add_argument("--device", required=True, help="device name (see `qru devices`)")
-    compile_.add_argument("--gateset", choices=["cz", "sqrt_iswap", "sycamore"],
-                          help="native gateset (default: the device's first)")
+    _add_target_arguments(compile_)
     compile_.add_argument("--format", choices=["table", "markdown", "json"], default="table")
     compile_.add_argument("--output", help="write the report to this file")
     compile_.add_argument("--verify-equivalence", action="store_true",
@@ -327,10 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.set_defaults(run=_cmd_compile)
 
     export = commands.add_parser("export", help="compile a model and write OpenQASM 3 programs")
-    export.add_argument("model", help="preset name or model JSON file")
-    export.add_argument("--device", required=True, help="device name (see `qru devices`)")
-    export.add_argument("--gateset", choices=["cz", "sqrt_iswap", "sycamore"],
-                        help="native gateset (default: the device's first)")
+    _add_target_arguments(export)
     export.add_argument("--basis", choices=["Z", "X", "both"], default="both",
                         help="measurement basis of the programs (default: both)")
     export.add_argument("-o", "--output", required=True, metavar="DIR",
