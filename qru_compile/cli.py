@@ -199,6 +199,8 @@ class _Progress:
         self.label = label
 
     def batch(self, epoch: int, index: int, loss: float) -> None:
+        if not sys.stderr.isatty():  # a log file gets one line per epoch only
+            return
         print(f"\r{self.label} epoch {epoch} batch {index + 1} loss {loss:.4f}   ",
               end="", file=sys.stderr, flush=True)
 
