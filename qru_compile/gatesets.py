@@ -44,10 +44,3 @@ def cirq_target_gateset(name: str) -> cirq.CompilationTargetGateset:
         return cirq.SqrtIswapTargetGateset()
     return cirq_google.SycamoreTargetGateset()
 
-
-def two_qubit_gate_name(gate: cirq.Gate) -> str | None:
-    """The gateset whose native two-qubit gate ``gate`` is, if any."""
-    for name, gates in TWO_QUBIT_GATES.items():
-        if any(gate == g for g in gates):
-            return name
-    return None

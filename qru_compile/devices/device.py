@@ -22,8 +22,6 @@ from qru_compile.errors import DeviceError
 #: Native two-qubit gate of each gateset name.
 GATESET_NAMES: tuple[str, ...] = ("cz", "sqrt_iswap", "sycamore")
 
-Pair = frozenset  # an unordered pair of qubits
-
 
 def _empty() -> Mapping[Any, Any]:
     return MappingProxyType({})

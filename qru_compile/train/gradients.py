@@ -116,7 +116,7 @@ def loss_and_gradient(
     Raises:
         InputError: for bad shapes, NaN, or labels that do not fit the readout.
     """
-    full = np.asarray(validation.circuit_parameters(model, params), dtype=float)
+    circuit_params = validation.circuit_parameters(model, params)
     params = np.asarray(params, dtype=float)
     if params.shape != (model.num_parameters,):
         raise InputError(f"params: expected the full vector of {model.num_parameters} "
@@ -132,7 +132,8 @@ def loss_and_gradient(
                                   epsilon)
     if method != "parameter-shift":
         raise InputError(f"method: unknown {method!r}; known: {', '.join(METHODS)}")
-    return _parameter_shift(model, params, full, inputs, targets, hidden0, program, simulator)
+    return _parameter_shift(model, params, circuit_params, inputs, targets, hidden0, program,
+                            simulator)
 
 
 def _parameter_shift(model: QRUModel, params: np.ndarray, circuit_params: np.ndarray,

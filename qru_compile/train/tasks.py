@@ -25,7 +25,7 @@ from qru_compile.train.checkpoint import Checkpoint, plot_history
 from qru_compile.train.data import Dataset
 from qru_compile.train.gradients import forward_outputs, step_circuit
 from qru_compile.train.loop import EpochRecord, TrainConfig, evaluate, fit
-from qru_compile.train.readout import predicted_labels
+from qru_compile.train.readout import metrics, predicted_labels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,12 +94,10 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
             result = fit(model, train, val, fold_config,
                          on_epoch=None if on_epoch is None else (lambda r, k=k: on_epoch(k, r)),
                          on_batch=on_batch)
-            metrics = evaluate(model, result.params, test, backend=config.backend,
-                               device=config.device)
-            metrics["confusion"] = _confusion(model, result.params, test, config).tolist()
-            metrics["baselines"] = classical_baselines(train, test, config.seed + k)
-            metrics["stopped"] = result.stopped
-            checkpoint = Checkpoint(model, result.params, fold_config, metrics, result.history,
+            scores = _test_metrics(model, result.params, test, config)
+            scores["baselines"] = classical_baselines(train, test, config.seed + k)
+            scores["stopped"] = result.stopped
+            checkpoint = Checkpoint(model, result.params, fold_config, scores, result.history,
                                     data.name, {"fold": k, "test_index": test_index.tolist()})
             checkpoint.save(path)
             plot_history(result.history, output / f"fold{k}_loss.png",
@@ -122,14 +120,17 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
     return summary
 
 
-def _confusion(model: QRUModel, params: np.ndarray, test: Dataset,
-               config: TrainConfig) -> np.ndarray:
+def _test_metrics(model: QRUModel, params: np.ndarray, test: Dataset,
+                  config: TrainConfig) -> dict[str, Any]:
+    """Loss, accuracy and confusion matrix on ``test`` from one forward pass."""
     hidden = np.zeros((len(test), model.hidden_size))
     outs = forward_outputs(model, params[: model.num_circuit_parameters], test.inputs, hidden,
                            step_circuit(model, config.device), get_backend(config.backend))
-    labels = predicted_labels(model, params, outs)
     classes = 2 if model.readout.kind == "binary" else model.readout.classes
-    return confusion_matrix(test.targets.astype(int), labels, labels=list(range(classes)))
+    confusion = confusion_matrix(test.targets.astype(int),
+                                 predicted_labels(model, params, outs),
+                                 labels=list(range(classes)))
+    return {**metrics(model, params, outs, test.targets), "confusion": confusion.tolist()}
 
 
 def autoregressive_mse(model: QRUModel, params: np.ndarray, *, context: int = 100,
@@ -172,13 +173,13 @@ def oscillation_restarts(config: TrainConfig, *, restarts: int, output: Path,
         run_config = dataclasses.replace(config, seed=config.seed + r)
         result = fit(task.model, train, None, run_config,
                      on_epoch=None if on_epoch is None else (lambda e, r=r: on_epoch(r, e)))
-        metrics = {"train_mse": evaluate(task.model, result.params, train)["mse"],
+        scores = {"train_mse": evaluate(task.model, result.params, train)["mse"],
                    "test_mse": autoregressive_mse(task.model, result.params),
                    "stopped": result.stopped}
-        Checkpoint(task.model, result.params, run_config, metrics, result.history,
+        Checkpoint(task.model, result.params, run_config, scores, result.history,
                    "oscillation", {"restart": r}).save(path)
         plot_history(result.history, output / f"restart{r}_loss.png", f"oscillation {r}")
-        results.append(metrics)
+        results.append(scores)
     test = [m["test_mse"] for m in results]
     summary = {"task": "oscillation", "restarts": restarts,
                "model_parameters": task.model.num_parameters,
