@@ -18,6 +18,7 @@ import numpy as np
 from qru_compile.compiler import compile as compile_model
 from qru_compile.devices import GOOGLE_DEVICES, get_device, known_devices
 from qru_compile.errors import InputError, QRUError
+from qru_compile.executor import LocalExecutor, open_executor
 from qru_compile.export.qasm3 import BASES
 from qru_compile.lowering import logical_metrics, lower
 from qru_compile.model import PRESETS, QRUModel
@@ -175,6 +176,23 @@ def _cmd_compile(args: argparse.Namespace) -> None:
         _write_qasm3(result, BASES, args.qasm3)
 
 
+def _cmd_sweep(args: argparse.Namespace) -> None:
+    from qru_compile.sweep import sweep, sweep_report
+
+    models = [load_model(spec) for spec in args.models]
+    devices = list(GOOGLE_DEVICES) if args.devices == "google" else \
+        [name.strip() for name in args.devices.split(",") if name.strip()]
+    for name in devices:
+        get_device(name)  # an unknown name fails here, before any job starts
+    with open_executor(args.scheduler) as executor:
+        rows = sweep(models, devices, gateset=args.gateset, seed=args.seed,
+                     verify_equivalence=args.verify_equivalence, executor=executor)
+    _write_or_print(sweep_report(rows, args.format), args.output)
+    failed = sum(row.error is not None for row in rows)
+    if failed:
+        print(f"{failed} of {len(rows)} pairs failed (see the status column)", file=sys.stderr)
+
+
 def _write_qasm3(result, bases: Sequence[str], directory: str) -> None:
     """Write ``MODEL_BASIS.qasm`` per basis and ``report.md`` into ``directory``."""
     from qru_compile.export import export_qasm3
@@ -234,20 +252,33 @@ def _cmd_train(args: argparse.Namespace) -> None:
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed),
                                    ("device", args.device), ("batch_size", args.batch_size),
                                    ("learning_rate", args.learning_rate),
-                                   ("patience", args.patience)) if v is not None}
+                                   ("patience", args.patience),
+                                   ("chunk_size", args.chunk_size)) if v is not None}
     config = dataclasses.replace(base, **overrides)
+    val_fraction = args.val_fraction if args.val_fraction is not None else (
+        TASKS[name].val_fraction if name in TASKS else 0.1)
     output = Path(args.output or f"runs/{name}")
     output.mkdir(parents=True, exist_ok=True)
     progress = _Progress(name)
+    with open_executor(args.scheduler) as executor:
+        # chunks of each mini-batch go to the workers, or else whole folds / restarts do
+        runs, batches = (LocalExecutor(), executor) if args.chunk_size else (executor, None)
+        if executor.workers > 1 or not executor.in_process:
+            print(f"running on {executor!r}", file=sys.stderr)
+        if name == "oscillation":
+            summary = oscillation_restarts(config, restarts=args.restarts, output=output,
+                                           executor=runs, batch_executor=batches,
+                                           on_epoch=progress.epoch)
+        else:
+            data = data if data is not None else get_task(name).load()
+            summary = cross_validate(model, data, config, folds=args.folds, output=output,
+                                     val_fraction=val_fraction, executor=runs,
+                                     batch_executor=batches, on_epoch=progress.epoch,
+                                     on_batch=progress.batch)
     if name == "oscillation":
-        summary = oscillation_restarts(config, restarts=args.restarts, output=output,
-                                       on_epoch=progress.epoch)
         print(f"oscillation: best autoregressive test MSE {summary['best_test_mse']:.3g} "
               f"(median {summary['median_test_mse']:.3g}) over {args.restarts} restart(s)")
     else:
-        data = data if data is not None else get_task(name).load()
-        summary = cross_validate(model, data, config, folds=args.folds, output=output,
-                                 on_epoch=progress.epoch, on_batch=progress.batch)
         print(f"\n{name}: {args.folds}-fold accuracy {summary['mean_accuracy']:.4f} "
               f"({model.num_parameters} parameters); "
               + "; ".join(f"{k} {v['mean_accuracy']:.4f} ({v['parameters']} parameters)"
@@ -292,6 +323,12 @@ def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
                         help="native gateset (default: the device's first)")
 
 
+def _add_scheduler_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on Dask: local:N (N worker processes on this machine) or "
+                             "tcp://HOST:PORT (a running scheduler); default: in this process")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``qru`` command."""
     parser = argparse.ArgumentParser(
@@ -333,6 +370,20 @@ def build_parser() -> argparse.ArgumentParser:
                           help="also write OpenQASM 3 programs (Z and X basis) and report.md")
     compile_.set_defaults(run=_cmd_compile)
 
+    sweep = commands.add_parser("sweep", help="compile models x devices into one table")
+    sweep.add_argument("models", nargs="+", help="preset names or model JSON files")
+    sweep.add_argument("--devices", required=True,
+                       help="comma-separated device names, or 'google' for all Google devices")
+    sweep.add_argument("--gateset", choices=["cz", "sqrt_iswap", "sycamore"],
+                       help="two-qubit gateset (default: each device's own)")
+    sweep.add_argument("--seed", type=int, default=0, help="placement/routing tie-break seed")
+    sweep.add_argument("--verify-equivalence", action="store_true",
+                       help="also check each result against the logical step by simulation")
+    sweep.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    sweep.add_argument("--output", help="write the table to this file")
+    _add_scheduler_arguments(sweep)
+    sweep.set_defaults(run=_cmd_sweep)
+
     export = commands.add_parser("export", help="compile a model and write OpenQASM 3 programs")
     _add_target_arguments(export)
     export.add_argument("--basis", choices=["Z", "X", "both"], default="both",
@@ -359,6 +410,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--restarts", type=int, default=5, help="oscillation restarts")
     train.add_argument("--seed", type=int)
     train.add_argument("--output", help="run directory (default runs/TASK); resumes from it")
+    train.add_argument("--val-fraction", type=float,
+                       help="share of each training fold held out for early stopping "
+                            "(0: select the best training-loss epoch; default per task)")
+    _add_scheduler_arguments(train)
+    train.add_argument("--chunk-size", type=int,
+                       help="distribute each mini-batch's gradient in chunks of this many "
+                            "samples (instead of distributing whole folds / restarts)")
     train.set_defaults(run=_cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a checkpoint, ideal or noisy")

@@ -68,6 +68,11 @@ def test_simulate_matches_library(capsys, tmp_path, golden_wdbc):
          "obj.json: expected an array or an object with key 'params'"),
         (["simulate", "wdbc", "--params", "{tmp}/p.json", "--inputs", "{tmp}/nan.json"],
          "inputs: 1 value(s) are NaN or infinite"),
+        (["train", "wdbc", "--scheduler", "tcp://127.0.0.1:9", "--output", "{tmp}/run"],
+         "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
+        (["train", "wdbc", "--scheduler", "locl:2", "--output", "{tmp}/run"],
+         "--scheduler 'locl:2': expected 'local', 'local:N' or 'tcp://HOST:PORT'"),
+        (["sweep", "wdbc", "--devices", "rainbow,nowhere"], "unknown device 'nowhere'"),
     ],
 )
 def test_errors_are_one_line_without_traceback(capsys, tmp_path, argv, message):

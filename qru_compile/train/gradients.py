@@ -18,6 +18,7 @@ import numpy as np
 
 from qru_compile import validation
 from qru_compile.errors import InputError
+from qru_compile.executor import Executor, LocalExecutor, chunks
 from qru_compile.lowering import LoweredStep, lower
 from qru_compile.model import QRUModel
 from qru_compile.sim.backends import ExpectationBackend, NumpyBackend, get_backend
@@ -94,6 +95,8 @@ def loss_and_gradient(
     device: str | None = None,
     initial_hidden: Any = None,
     epsilon: float = 1e-5,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
 ) -> tuple[float, np.ndarray]:
     """The readout's loss on a batch and its gradient with respect to all parameters.
 
@@ -109,6 +112,11 @@ def loss_and_gradient(
         device: compile the step for this device and differentiate the compiled circuit.
         initial_hidden: hidden vector of the first step (zeros by default).
         epsilon: finite-difference step.
+        executor: where the chunks run (a Dask cluster: see :mod:`qru_compile.executor`;
+            default: in this process).
+        chunk_size: split the batch into jobs of this many samples, their losses and
+            gradients combined weighted by size (default: the whole batch, one job). The result
+            depends only on ``chunk_size``, not on the executor or its number of workers.
 
     Returns:
         ``(loss, gradient)`` with the gradient shaped like ``params``.
@@ -125,6 +133,20 @@ def loss_and_gradient(
     batch, steps, _ = inputs.shape
     targets = check_targets(model, targets, batch, steps)
     hidden0 = validation.hidden_state(model, initial_hidden, batch)
+    if chunk_size is not None and chunk_size < 1:
+        raise InputError(f"chunk_size: expected a positive number of samples, got {chunk_size}")
+    if chunk_size is not None and batch > chunk_size:
+        executor = executor or LocalExecutor()
+        if not isinstance(backend, str):
+            raise InputError("backend: give a backend name, not an instance, to run chunks on "
+                             "an executor")
+        jobs = [_Chunk(model, params, inputs[part], targets[part], hidden0[part], method,
+                       backend, device, epsilon)
+                for part in chunks(batch, chunk_size)]
+        results = executor.map(_chunk_loss_and_gradient, jobs)
+        weights = np.array([len(job.inputs) for job in jobs]) / batch
+        loss = float(sum(w * r[0] for w, r in zip(weights, results)))
+        return loss, sum(w * r[1] for w, r in zip(weights, results))
     simulator = get_backend(backend)
     program = step_circuit(model, device)
     if method == "finite-difference":
@@ -134,6 +156,27 @@ def loss_and_gradient(
         raise InputError(f"method: unknown {method!r}; known: {', '.join(METHODS)}")
     return _parameter_shift(model, params, circuit_params, inputs, targets, hidden0, program,
                             simulator)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Chunk:
+    """A slice of a batch: the arguments of one :func:`loss_and_gradient` job."""
+
+    model: QRUModel
+    params: np.ndarray
+    inputs: np.ndarray
+    targets: np.ndarray
+    hidden: np.ndarray
+    method: str
+    backend: str
+    device: str | None
+    epsilon: float
+
+
+def _chunk_loss_and_gradient(chunk: _Chunk) -> tuple[float, np.ndarray]:
+    return loss_and_gradient(chunk.model, chunk.params, chunk.inputs, chunk.targets,
+                             method=chunk.method, backend=chunk.backend, device=chunk.device,
+                             initial_hidden=chunk.hidden, epsilon=chunk.epsilon)
 
 
 def _parameter_shift(model: QRUModel, params: np.ndarray, circuit_params: np.ndarray,

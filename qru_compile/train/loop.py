@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from qru_compile.executor import Executor
 from qru_compile.model import QRUModel
 from qru_compile.sim.backends import get_backend
 from qru_compile.train.data import Dataset
@@ -33,7 +34,8 @@ class TrainConfig:
 
     ``lr_patience`` is how many epochs in a row the training loss may fail to improve before the
     rate is halved (1: on every rise, the paper's rule); ``patience`` the same for the
-    validation loss before training stops early.
+    validation loss before training stops early. ``chunk_size`` splits each mini-batch's
+    gradient into jobs of that many samples, run on :func:`fit`'s executor.
     """
 
     epochs: int = 30
@@ -45,6 +47,7 @@ class TrainConfig:
     seed: int = 0
     backend: str = "numpy"
     device: str | None = None
+    chunk_size: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +83,7 @@ def evaluate(model: QRUModel, params: np.ndarray, data: Dataset, *, backend: str
 
 def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfig, *,
         params: np.ndarray | None = None,
+        executor: Executor | None = None,
         on_batch: Callable[[int, int, float], None] | None = None,
         on_epoch: Callable[[EpochRecord], None] | None = None) -> FitResult:
     """Train ``model`` on ``train`` (monitoring ``val`` when given).
@@ -90,6 +94,7 @@ def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfi
         val: validation sequences for the schedule and early stopping, or None.
         config: options; ``config.seed`` fixes the initial weights and the batch order.
         params: start here instead of the paper's random initialisation (to resume).
+        executor: where the gradient chunks run (with ``config.chunk_size``; default here).
         on_batch: called with (epoch, batch index, batch loss) for progress display.
         on_epoch: called with each epoch's record.
     """
@@ -106,7 +111,8 @@ def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfi
         for b, first in enumerate(range(0, len(order), config.batch_size)):
             batch = train.subset(order[first : first + config.batch_size])
             loss, grad = loss_and_gradient(model, params, batch.inputs, batch.targets,
-                                           backend=config.backend, device=config.device)
+                                           backend=config.backend, device=config.device,
+                                           executor=executor, chunk_size=config.chunk_size)
             params = optimizer.step(params, grad)
             if on_batch is not None:
                 on_batch(epoch, b, loss)

@@ -7,6 +7,7 @@ to its own checkpoint, so an interrupted run resumes without redoing finished wo
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from qru_compile.errors import InputError
+from qru_compile.executor import Executor, LocalExecutor
 from qru_compile.model import QRUModel
 from qru_compile.sim.backends import get_backend
 from qru_compile.train import data as datasets
@@ -36,6 +38,7 @@ class Task:
     model: QRUModel
     load: Callable[[], Dataset]
     config: TrainConfig
+    val_fraction: float = 0.1
 
 
 TASKS: dict[str, Task] = {
@@ -61,50 +64,108 @@ def get_task(name: str) -> Task:
     return TASKS[name]
 
 
-def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds: int,
-                   output: Path, val_fraction: float = 0.1,
-                   on_epoch: Callable[[int, EpochRecord], None] | None = None,
-                   on_batch: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
-    """Stratified k-fold cross-validation with a validation split inside each training part.
+@dataclasses.dataclass(frozen=True, eq=False)
+class FoldJob:
+    """One cross-validation fold: everything a worker needs to train and test it."""
 
-    Folds already checkpointed in ``output`` are loaded, not retrained.
+    model: QRUModel
+    train: Dataset
+    val: Dataset | None
+    test: Dataset
+    config: TrainConfig
+    fold: int
+    test_index: tuple[int, ...]
 
-    Returns:
-        A summary: per-fold accuracy and confusion matrix, their mean, and the classical
-        baselines on the same splits.
+
+def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
+             on_epoch: Callable[[int, EpochRecord], None] | None = None,
+             on_batch: Callable[[int, int, float], None] | None = None) -> Checkpoint:
+    """Train one fold and test it (a module-level function, so Dask workers can run it).
+
+    ``batch_executor`` runs the gradient chunks (``job.config.chunk_size``); the callbacks
+    report progress. All three work only when the fold runs in this process.
+    """
+    result = fit(job.model, job.train, job.val, job.config, executor=batch_executor,
+                 on_epoch=None if on_epoch is None else (lambda r: on_epoch(job.fold, r)),
+                 on_batch=on_batch)
+    scores = _test_metrics(job.model, result.params, job.test, job.config)
+    scores["baselines"] = classical_baselines(job.train, job.test, job.config.seed)
+    scores["stopped"] = result.stopped
+    return Checkpoint(job.model, result.params, job.config, scores, result.history,
+                      job.train.name, {"fold": job.fold, "test_index": list(job.test_index)})
+
+
+def fold_jobs(model: QRUModel, data: Dataset, config: TrainConfig, *, folds: int,
+              val_fraction: float = 0.1) -> list[FoldJob]:
+    """The stratified k-fold splits of ``data``, each with its own seed ``config.seed + k``.
+
+    With ``val_fraction > 0`` a stratified share of each training part is held out for early
+    stopping and selection; with 0 the best training-loss epoch is the result.
+
+    Raises:
+        InputError: for a regression readout, too many folds or a bad ``val_fraction``.
     """
     if model.readout.kind == "sequence":
         raise InputError("cross-validation needs a classification readout (binary/multiclass)")
+    if not 0 <= val_fraction < 0.5:
+        raise InputError(f"val_fraction: expected 0 <= value < 0.5, got {val_fraction}")
     labels = data.targets.astype(int)
     if folds < 2 or np.min(np.bincount(labels)) < folds:
         raise InputError(f"folds: need 2 <= folds <= the smallest class size "
                          f"({np.min(np.bincount(labels))}), got {folds}")
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
-    results = []
+    jobs = []
     for k, (train_index, test_index) in enumerate(splitter.split(data.inputs, labels)):
-        path = output / f"fold{k}.json"
-        train_index, val_index = train_test_split(
-            train_index, test_size=val_fraction, stratify=labels[train_index],
-            random_state=config.seed + k)
-        train, val, test = (data.subset(i) for i in (train_index, val_index, test_index))
-        if path.exists():
-            checkpoint = Checkpoint.load(path)
-        else:
-            fold_config = dataclasses.replace(config, seed=config.seed + k)
-            result = fit(model, train, val, fold_config,
-                         on_epoch=None if on_epoch is None else (lambda r, k=k: on_epoch(k, r)),
-                         on_batch=on_batch)
-            scores = _test_metrics(model, result.params, test, config)
-            scores["baselines"] = classical_baselines(train, test, config.seed + k)
-            scores["stopped"] = result.stopped
-            checkpoint = Checkpoint(model, result.params, fold_config, scores, result.history,
-                                    data.name, {"fold": k, "test_index": test_index.tolist()})
-            checkpoint.save(path)
-            plot_history(result.history, output / f"fold{k}_loss.png",
-                         f"{data.name} fold {k}")
-        results.append(checkpoint.metrics)
+        val = None
+        if val_fraction > 0:
+            train_index, val_index = train_test_split(
+                train_index, test_size=val_fraction, stratify=labels[train_index],
+                random_state=config.seed + k)
+            val = data.subset(val_index)
+        jobs.append(FoldJob(model, data.subset(train_index), val, data.subset(test_index),
+                            dataclasses.replace(config, seed=config.seed + k), k,
+                            tuple(int(i) for i in test_index)))
+    return jobs
+
+
+def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds: int,
+                   output: Path, val_fraction: float = 0.1, executor: Executor | None = None,
+                   batch_executor: Executor | None = None,
+                   on_epoch: Callable[[int, EpochRecord], None] | None = None,
+                   on_batch: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
+    """Stratified k-fold cross-validation, the folds run as independent jobs on ``executor``.
+
+    Folds already checkpointed in ``output`` are loaded, not retrained; each finished fold is
+    checkpointed as soon as it finishes, so an interrupted run resumes where it stopped.
+    ``batch_executor`` (for the gradient chunks) and the progress callbacks are used only when
+    the folds run in this process.
+
+    Returns:
+        A summary: per-fold accuracy and confusion matrix, their mean, and the classical
+        baselines on the same splits.
+    """
+    executor = executor or LocalExecutor()
+    jobs = fold_jobs(model, data, config, folds=folds, val_fraction=val_fraction)
+    done = {job.fold: Checkpoint.load(output / f"fold{job.fold}.json") for job in jobs
+            if (output / f"fold{job.fold}.json").exists()}
+    todo = [job for job in jobs if job.fold not in done]
+
+    def finished(index: int, checkpoint: Checkpoint) -> None:
+        fold = todo[index].fold
+        checkpoint.save(output / f"fold{fold}.json")
+        plot_history(checkpoint.history, output / f"fold{fold}_loss.png",
+                     f"{data.name} fold {fold}")
+        done[fold] = checkpoint
+
+    function = run_fold
+    if executor.in_process:
+        function = functools.partial(run_fold, batch_executor=batch_executor,
+                                     on_epoch=on_epoch, on_batch=on_batch)
+    executor.map(function, todo, on_result=finished, names=[f"fold{j.fold}" for j in todo])
+    results = [done[k].metrics for k in range(folds)]
     summary = {
-        "task": data.name, "folds": folds, "model_parameters": model.num_parameters,
+        "task": data.name, "folds": folds, "val_fraction": val_fraction,
+        "model_parameters": model.num_parameters,
         "accuracy": [r["accuracy"] for r in results],
         "mean_accuracy": float(np.mean([r["accuracy"] for r in results])),
         "confusion": np.sum([r["confusion"] for r in results], axis=0).tolist(),
@@ -158,31 +219,56 @@ def autoregressive_mse(model: QRUModel, params: np.ndarray, *, context: int = 10
     return float(np.mean((np.stack(predicted, axis=1) - truth) ** 2))
 
 
-def oscillation_restarts(config: TrainConfig, *, restarts: int, output: Path,
-                         on_epoch: Callable[[int, EpochRecord], None] | None = None
-                         ) -> dict[str, Any]:
-    """Train from ``restarts`` random initialisations; test each autoregressively."""
+@dataclasses.dataclass(frozen=True)
+class RestartJob:
+    """One oscillation restart: the training options with its own seed."""
+
+    config: TrainConfig
+    restart: int
+
+
+def run_restart(job: RestartJob, *, batch_executor: Executor | None = None,
+                on_epoch: Callable[[int, EpochRecord], None] | None = None) -> Checkpoint:
+    """Train the oscillation model from one random start and test it autoregressively."""
     task = TASKS["oscillation"]
     train = task.load()
-    results = []
-    for r in range(restarts):
-        path = output / f"restart{r}.json"
-        if path.exists():
-            results.append(Checkpoint.load(path).metrics)
-            continue
-        run_config = dataclasses.replace(config, seed=config.seed + r)
-        result = fit(task.model, train, None, run_config,
-                     on_epoch=None if on_epoch is None else (lambda e, r=r: on_epoch(r, e)))
-        scores = {"train_mse": evaluate(task.model, result.params, train)["mse"],
-                   "test_mse": autoregressive_mse(task.model, result.params),
-                   "stopped": result.stopped}
-        Checkpoint(task.model, result.params, run_config, scores, result.history,
-                   "oscillation", {"restart": r}).save(path)
-        plot_history(result.history, output / f"restart{r}_loss.png", f"oscillation {r}")
-        results.append(scores)
-    test = [m["test_mse"] for m in results]
+    result = fit(task.model, train, None, job.config, executor=batch_executor,
+                 on_epoch=None if on_epoch is None else (lambda e: on_epoch(job.restart, e)))
+    scores = {"train_mse": evaluate(task.model, result.params, train)["mse"],
+              "test_mse": autoregressive_mse(task.model, result.params),
+              "stopped": result.stopped}
+    return Checkpoint(task.model, result.params, job.config, scores, result.history,
+                      "oscillation", {"restart": job.restart})
+
+
+def oscillation_restarts(config: TrainConfig, *, restarts: int, output: Path,
+                         executor: Executor | None = None,
+                         batch_executor: Executor | None = None,
+                         on_epoch: Callable[[int, EpochRecord], None] | None = None
+                         ) -> dict[str, Any]:
+    """Train from ``restarts`` random initialisations (seed ``config.seed + r``), as
+    independent jobs on ``executor``; test each autoregressively. Restarts already
+    checkpointed in ``output`` are loaded, not rerun."""
+    executor = executor or LocalExecutor()
+    done = {r: Checkpoint.load(output / f"restart{r}.json") for r in range(restarts)
+            if (output / f"restart{r}.json").exists()}
+    todo = [RestartJob(dataclasses.replace(config, seed=config.seed + r), r)
+            for r in range(restarts) if r not in done]
+
+    def finished(index: int, checkpoint: Checkpoint) -> None:
+        r = todo[index].restart
+        checkpoint.save(output / f"restart{r}.json")
+        plot_history(checkpoint.history, output / f"restart{r}_loss.png", f"oscillation {r}")
+        done[r] = checkpoint
+
+    function = run_restart
+    if executor.in_process:
+        function = functools.partial(run_restart, batch_executor=batch_executor,
+                                     on_epoch=on_epoch)
+    executor.map(function, todo, on_result=finished, names=[f"restart{j.restart}" for j in todo])
+    test = [done[r].metrics["test_mse"] for r in range(restarts)]
     summary = {"task": "oscillation", "restarts": restarts,
-               "model_parameters": task.model.num_parameters,
+               "model_parameters": TASKS["oscillation"].model.num_parameters,
                "test_mse": test, "best_test_mse": float(np.min(test)),
                "median_test_mse": float(np.median(test)),
                "config": dataclasses.asdict(config)}

@@ -1,0 +1,188 @@
+"""Where independent tasks run: in this process (the default) or on a Dask cluster.
+
+Training folds, random restarts, chunks of a mini-batch's parameter-shift evaluations and
+compile sweeps are all "map a module-level function over a list of picklable jobs". The
+:class:`Executor` does exactly that and no more: Dask's distributed scheduler (not a job system
+of ours) places the tasks, re-runs those of a worker that dies, and reports errors with the
+worker's traceback. Every job carries its own seed, so results do not depend on where or in
+which order it ran.
+
+``open_executor(None)`` runs in-process; ``"local:N"`` starts a ``LocalCluster`` of N
+single-threaded worker processes on loopback; ``"tcp://HOST:PORT"`` connects to a running
+scheduler (its workers need this package installed, at the same version).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from qru_compile.errors import BackendError, InputError
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+
+#: Worker environment: one thread each for BLAS and numba, so N workers use N cores.
+_SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                    "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+
+
+class Executor(abc.ABC):
+    """Runs a function over independent jobs; use as a context manager."""
+
+    #: True when jobs run in this process (callbacks such as progress bars can be passed).
+    in_process: bool = False
+
+    @property
+    @abc.abstractmethod
+    def workers(self) -> int:
+        """How many jobs can run at once."""
+
+    @abc.abstractmethod
+    def map(self, function: Callable[[Job], Result], jobs: Sequence[Job], *,
+            on_result: Callable[[int, Result], None] | None = None,
+            names: Sequence[str] | None = None) -> list[Result]:
+        """``[function(job) for job in jobs]``, in the order of ``jobs``.
+
+        Args:
+            function: a module-level (picklable) function of one job.
+            jobs: picklable jobs.
+            on_result: called in this process with (index, result) as each job finishes,
+                in completion order: the place to write a checkpoint.
+            names: a readable name per job (Dask task keys; must be unique).
+
+        Raises:
+            Whatever ``function`` raised for the first failing job.
+        """
+
+    def close(self) -> None:
+        """Release workers and connections."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LocalExecutor(Executor):
+    """Runs the jobs one after another in this process."""
+
+    in_process = True
+
+    @property
+    def workers(self) -> int:
+        return 1
+
+    def map(self, function, jobs, *, on_result=None, names=None):
+        results = []
+        for index, job in enumerate(jobs):
+            results.append(function(job))
+            if on_result is not None:
+                on_result(index, results[-1])
+        return results
+
+    def __repr__(self) -> str:
+        return "LocalExecutor()"
+
+
+class DaskExecutor(Executor):
+    """Runs the jobs as tasks of a ``dask.distributed`` client.
+
+    Args:
+        client: a connected ``distributed.Client``.
+        cluster: a cluster this executor started and closes with itself, if any.
+    """
+
+    def __init__(self, client: Any, cluster: Any = None) -> None:
+        self.client = client
+        self.cluster = cluster
+
+    @property
+    def workers(self) -> int:
+        return max(1, len(self.client.scheduler_info()["workers"]))
+
+    def map(self, function, jobs, *, on_result=None, names=None):
+        from distributed import as_completed
+
+        if not jobs:
+            return []
+        keys = None
+        if names is not None:
+            prefix = getattr(function, "__name__", "job")
+            keys = [f"{prefix}-{name}-{id(jobs):x}" for name in names]
+        futures = self.client.map(function, list(jobs), key=keys, pure=False)
+        index = {future.key: i for i, future in enumerate(futures)}
+        results: list[Any] = [None] * len(futures)
+        try:
+            for future, result in as_completed(futures, with_results=True):
+                results[index[future.key]] = result
+                if on_result is not None:
+                    on_result(index[future.key], result)
+        finally:
+            self.client.cancel(futures)
+        return results
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def __repr__(self) -> str:
+        return f"DaskExecutor({self.client.scheduler.address}, workers={self.workers})"
+
+
+def open_executor(scheduler: str | None = None, *, connect_timeout: float = 10.0) -> Executor:
+    """The executor a ``--scheduler`` value names.
+
+    Args:
+        scheduler: ``None`` or ``"local"`` (in-process), ``"local:N"`` (a ``LocalCluster`` of N
+            worker processes on loopback) or ``"tcp://HOST:PORT"`` (an existing scheduler).
+        connect_timeout: seconds to wait for a remote scheduler.
+
+    Raises:
+        InputError: for a value of none of these forms.
+        BackendError: when the scheduler cannot be reached or the cluster cannot start.
+    """
+    if scheduler is None or scheduler == "local":
+        return LocalExecutor()
+    if scheduler.startswith("local:"):
+        count = scheduler.removeprefix("local:")
+        if not count.isdigit() or int(count) < 1:
+            raise InputError(f"--scheduler {scheduler!r}: expected local:N with N >= 1 workers")
+        return _local_cluster(int(count))
+    if scheduler.startswith(("tcp://", "tls://")):
+        return _connect(scheduler, connect_timeout)
+    raise InputError(f"--scheduler {scheduler!r}: expected 'local', 'local:N' or "
+                     "'tcp://HOST:PORT'")
+
+
+def _local_cluster(workers: int) -> DaskExecutor:
+    from distributed import Client, LocalCluster
+
+    try:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None,
+                               env=_SINGLE_THREADED)
+    except Exception as error:  # Dask raises several kinds; name the cause, no deep traceback
+        raise BackendError(f"could not start a local Dask cluster of {workers} workers: "
+                           f"{error}") from None
+    return DaskExecutor(Client(cluster), cluster)
+
+
+def _connect(address: str, timeout: float) -> DaskExecutor:
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=f"{timeout}s")
+    except (OSError, TimeoutError) as error:
+        raise BackendError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
+                           f"({error}); is `dask scheduler` running there?") from None
+    return DaskExecutor(client)
+
+
+def chunks(count: int, size: int | None) -> Iterable[slice]:
+    """Slices of ``range(count)`` of ``size`` each (one slice for ``None``)."""
+    size = count if size is None or size >= count else size
+    return (slice(first, min(first + size, count)) for first in range(0, count, size))
