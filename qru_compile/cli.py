@@ -244,40 +244,40 @@ def _cmd_train(args: argparse.Namespace) -> None:
         model = load_model(args.model)
         data = load_csv(args.data, feature_columns=args.columns.split(","),
                         label_column=args.label, steps=args.steps)
-        base = TASKS["wdbc"].config
-        name = Path(args.data).stem
+        defaults, name = TASKS["wdbc"], Path(args.data).stem  # WDBC's options suit most data
     else:
-        task = get_task(args.task)
-        model, data, base, name = task.model, None, task.config, task.name
+        defaults = get_task(args.task)
+        model, data, name = defaults.model, None, defaults.name
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed),
                                    ("device", args.device), ("batch_size", args.batch_size),
                                    ("learning_rate", args.learning_rate),
                                    ("patience", args.patience),
                                    ("chunk_size", args.chunk_size)) if v is not None}
-    config = dataclasses.replace(base, **overrides)
-    val_fraction = args.val_fraction if args.val_fraction is not None else (
-        TASKS[name].val_fraction if name in TASKS else 0.1)
+    config = dataclasses.replace(defaults.config, **overrides)
+    val_fraction = args.val_fraction if args.val_fraction is not None else defaults.val_fraction
+    restarts = args.restarts if args.restarts is not None else defaults.restarts
     output = Path(args.output or f"runs/{name}")
     output.mkdir(parents=True, exist_ok=True)
     progress = _Progress(name)
     with open_executor(args.scheduler) as executor:
         # chunks of each mini-batch go to the workers, or else whole folds / restarts do
         runs, batches = (LocalExecutor(), executor) if args.chunk_size else (executor, None)
-        if executor.workers > 1 or not executor.in_process:
+        if not executor.in_process:
             print(f"running on {executor!r}", file=sys.stderr)
-        if name == "oscillation":
-            summary = oscillation_restarts(config, restarts=args.restarts, output=output,
+        if args.task == "oscillation":
+            summary = oscillation_restarts(config, restarts=restarts, output=output,
                                            executor=runs, batch_executor=batches,
                                            on_epoch=progress.epoch)
         else:
-            data = data if data is not None else get_task(name).load()
+            data = data if data is not None else defaults.load()
             summary = cross_validate(model, data, config, folds=args.folds, output=output,
-                                     val_fraction=val_fraction, executor=runs,
+                                     val_fraction=val_fraction, restarts=restarts,
+                                     executor=runs,
                                      batch_executor=batches, on_epoch=progress.epoch,
                                      on_batch=progress.batch)
-    if name == "oscillation":
+    if args.task == "oscillation":
         print(f"oscillation: best autoregressive test MSE {summary['best_test_mse']:.3g} "
-              f"(median {summary['median_test_mse']:.3g}) over {args.restarts} restart(s)")
+              f"(median {summary['median_test_mse']:.3g}) over {restarts} restart(s)")
     else:
         print(f"\n{name}: {args.folds}-fold accuracy {summary['mean_accuracy']:.4f} "
               f"({model.num_parameters} parameters); "
@@ -407,7 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=int,
                        help="epochs without a better validation loss before stopping")
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds")
-    train.add_argument("--restarts", type=int, default=5, help="oscillation restarts")
+    train.add_argument("--restarts", type=int,
+                       help="random initialisations: oscillation runs (default 5), or per "
+                            "cross-validation fold, the best by training/validation loss kept "
+                            "(default per task)")
     train.add_argument("--seed", type=int)
     train.add_argument("--output", help="run directory (default runs/TASK); resumes from it")
     train.add_argument("--val-fraction", type=float,

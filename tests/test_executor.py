@@ -186,3 +186,15 @@ def test_sweep_on_dask_equals_local_and_reports_failures(dask_executor):
     assert local[3].error is None and local[3].qubits == 7
     assert "needs 8 qubits" in local[1].error  # the oscillation step does not fit seven
     assert "failed: " in sweep_report(local, "markdown")
+
+
+def test_resuming_with_other_options_is_refused(local_cv, tmp_path):
+    local_output, _ = local_cv
+    (tmp_path / "fold0.json").write_text((local_output / "fold0.json").read_text())
+    with pytest.raises(InputError, match=r"fold0.json: trained with other options "
+                                         r"\(epochs 2 -> 3\)"):
+        tasks.cross_validate(WDBC, _small_wdbc(), CONFIG.__class__(**{**CONFIG.__dict__,
+                                                                      "epochs": 3}),
+                             folds=4, output=tmp_path)
+    with pytest.raises(InputError, match=r"restarts 1 -> 2"):
+        tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path, restarts=2)

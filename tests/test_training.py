@@ -97,6 +97,19 @@ def test_cross_validation_resumes_finished_folds(tmp_path, monkeypatch):
     assert again["accuracy"] == first["accuracy"]
 
 
+def test_fold_restarts_keep_the_lowest_training_loss(tmp_path):
+    data = _toy_data(24)
+    config = TrainConfig(epochs=2, batch_size=6, learning_rate=0.05, seed=2)
+    [job, _] = tasks.fold_jobs(TOY, data, config, folds=2, val_fraction=0.0, restarts=3)
+    checkpoint = tasks.run_fold(job)
+    losses = checkpoint.metrics["restart_selection_losses"]
+    assert len(losses) == 3 and len(set(losses)) == 3  # three different initialisations
+    chosen = checkpoint.metrics["chosen_restart"]
+    assert losses[chosen] == min(losses)
+    alone = fit(TOY, job.train, None, TrainConfig(**{**config.__dict__, "seed": 2 + 1000 * chosen}))
+    np.testing.assert_array_equal(checkpoint.params, alone.params)
+
+
 def test_task_data():
     assert wdbc().inputs.shape == (569, 30, 1)
     assert wdbc().inputs.min() == 0 and wdbc().inputs.max() == pytest.approx(1)

@@ -26,7 +26,7 @@ from qru_compile.train.baselines import classical_baselines
 from qru_compile.train.checkpoint import Checkpoint, plot_history
 from qru_compile.train.data import Dataset
 from qru_compile.train.gradients import forward_outputs, step_circuit
-from qru_compile.train.loop import EpochRecord, TrainConfig, evaluate, fit
+from qru_compile.train.loop import EpochRecord, FitResult, TrainConfig, evaluate, fit
 from qru_compile.train.readout import metrics, predicted_labels
 
 
@@ -39,17 +39,23 @@ class Task:
     load: Callable[[], Dataset]
     config: TrainConfig
     val_fraction: float = 0.1
+    restarts: int = 1
 
 
 TASKS: dict[str, Task] = {
+    # The paper's leave-one-out had no validation split; with stratified k-fold a 10% split
+    # (46 samples) was too noisy to select by (docs/results.md), so a fold keeps the best of
+    # two initialisations by training loss.
     "wdbc": Task("wdbc", QRUModel.preset("wdbc"), datasets.wdbc,
-                 TrainConfig(epochs=30, batch_size=20, learning_rate=0.01, lr_patience=3,
-                             patience=8)),
+                 TrainConfig(epochs=40, batch_size=20, learning_rate=0.01, lr_patience=3,
+                             patience=10), val_fraction=0.0, restarts=2),
+    # The paper's batch 50 suits ~11,500 MNIST images; the 292 training images of the offline
+    # stand-in get batch 10 for as many optimiser steps per epoch (lr 0.01: measured faster).
     "digits": Task("digits", QRUModel.preset("mnist"), datasets.digits_3_vs_5,
-                   TrainConfig(epochs=12, batch_size=50, learning_rate=0.005, lr_patience=2)),
+                   TrainConfig(epochs=15, batch_size=10, learning_rate=0.01, lr_patience=2)),
     "oscillation": Task("oscillation", QRUModel.preset("oscillation"), datasets.oscillation,
                         TrainConfig(epochs=200, batch_size=2, learning_rate=0.2, patience=200,
-                                    min_learning_rate=1e-6)),
+                                    min_learning_rate=1e-6), restarts=5),
 }
 
 
@@ -75,6 +81,8 @@ class FoldJob:
     config: TrainConfig
     fold: int
     test_index: tuple[int, ...]
+    restarts: int = 1
+    val_fraction: float = 0.0
 
 
 def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
@@ -82,21 +90,58 @@ def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
              on_batch: Callable[[int, int, float], None] | None = None) -> Checkpoint:
     """Train one fold and test it (a module-level function, so Dask workers can run it).
 
+    With ``job.restarts > 1`` the fold is trained from that many random initialisations (seeds
+    ``config.seed + 1000 * r``) and the one with the lowest selection loss (validation loss, or
+    training loss without a validation set) is tested; the test set plays no part in the choice.
     ``batch_executor`` runs the gradient chunks (``job.config.chunk_size``); the callbacks
     report progress. All three work only when the fold runs in this process.
     """
-    result = fit(job.model, job.train, job.val, job.config, executor=batch_executor,
-                 on_epoch=None if on_epoch is None else (lambda r: on_epoch(job.fold, r)),
-                 on_batch=on_batch)
+    fits = []
+    for r in range(job.restarts):
+        config = dataclasses.replace(job.config, seed=job.config.seed + 1000 * r)
+        fits.append(fit(job.model, job.train, job.val, config, executor=batch_executor,
+                        on_epoch=None if on_epoch is None else
+                        (lambda record: on_epoch(job.fold, record)),
+                        on_batch=on_batch))
+    losses = [_selection_loss(result) for result in fits]
+    chosen = int(np.argmin(losses))
+    result = fits[chosen]
     scores = _test_metrics(job.model, result.params, job.test, job.config)
     scores["baselines"] = classical_baselines(job.train, job.test, job.config.seed)
     scores["stopped"] = result.stopped
+    if job.restarts > 1:
+        scores["restart_selection_losses"] = losses
+        scores["chosen_restart"] = chosen
     return Checkpoint(job.model, result.params, job.config, scores, result.history,
-                      job.train.name, {"fold": job.fold, "test_index": list(job.test_index)})
+                      job.train.name, {"fold": job.fold, "test_index": list(job.test_index),
+                                       "restarts": job.restarts,
+                                       "val_fraction": job.val_fraction})
+
+
+def _resumable(path: Path, config: TrainConfig, **options: Any) -> Checkpoint:
+    """The checkpoint at ``path``, if it was trained with ``config`` and ``options``.
+
+    Raises:
+        InputError: if it was trained with other options (mixing them would be silently wrong).
+    """
+    checkpoint = Checkpoint.load(path)
+    then = {**dataclasses.asdict(checkpoint.config),
+            **{name: checkpoint.extra.get(name) for name in options}}
+    now = {**dataclasses.asdict(config), **options}
+    changed = [f"{name} {then[name]!r} -> {now[name]!r}" for name in now if then[name] != now[name]]
+    if changed:
+        raise InputError(f"{path}: trained with other options ({', '.join(changed)}); "
+                         "resume with the same options or choose another --output")
+    return checkpoint
+
+
+def _selection_loss(result: FitResult) -> float:
+    record = result.history[result.best_epoch - 1]
+    return record.val_loss if record.val_loss is not None else record.train_loss
 
 
 def fold_jobs(model: QRUModel, data: Dataset, config: TrainConfig, *, folds: int,
-              val_fraction: float = 0.1) -> list[FoldJob]:
+              val_fraction: float = 0.1, restarts: int = 1) -> list[FoldJob]:
     """The stratified k-fold splits of ``data``, each with its own seed ``config.seed + k``.
 
     With ``val_fraction > 0`` a stratified share of each training part is held out for early
@@ -107,6 +152,8 @@ def fold_jobs(model: QRUModel, data: Dataset, config: TrainConfig, *, folds: int
     """
     if model.readout.kind == "sequence":
         raise InputError("cross-validation needs a classification readout (binary/multiclass)")
+    if restarts < 1:
+        raise InputError(f"restarts: expected at least 1, got {restarts}")
     if not 0 <= val_fraction < 0.5:
         raise InputError(f"val_fraction: expected 0 <= value < 0.5, got {val_fraction}")
     labels = data.targets.astype(int)
@@ -124,12 +171,13 @@ def fold_jobs(model: QRUModel, data: Dataset, config: TrainConfig, *, folds: int
             val = data.subset(val_index)
         jobs.append(FoldJob(model, data.subset(train_index), val, data.subset(test_index),
                             dataclasses.replace(config, seed=config.seed + k), k,
-                            tuple(int(i) for i in test_index)))
+                            tuple(int(i) for i in test_index), restarts, val_fraction))
     return jobs
 
 
 def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds: int,
-                   output: Path, val_fraction: float = 0.1, executor: Executor | None = None,
+                   output: Path, val_fraction: float = 0.1, restarts: int = 1,
+                   executor: Executor | None = None,
                    batch_executor: Executor | None = None,
                    on_epoch: Callable[[int, EpochRecord], None] | None = None,
                    on_batch: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
@@ -145,9 +193,11 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
         baselines on the same splits.
     """
     executor = executor or LocalExecutor()
-    jobs = fold_jobs(model, data, config, folds=folds, val_fraction=val_fraction)
-    done = {job.fold: Checkpoint.load(output / f"fold{job.fold}.json") for job in jobs
-            if (output / f"fold{job.fold}.json").exists()}
+    jobs = fold_jobs(model, data, config, folds=folds, val_fraction=val_fraction,
+                     restarts=restarts)
+    done = {job.fold: _resumable(output / f"fold{job.fold}.json", job.config,
+                                 restarts=restarts, val_fraction=val_fraction)
+            for job in jobs if (output / f"fold{job.fold}.json").exists()}
     todo = [job for job in jobs if job.fold not in done]
 
     def finished(index: int, checkpoint: Checkpoint) -> None:
@@ -164,7 +214,7 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
     executor.map(function, todo, on_result=finished, names=[f"fold{j.fold}" for j in todo])
     results = [done[k].metrics for k in range(folds)]
     summary = {
-        "task": data.name, "folds": folds, "val_fraction": val_fraction,
+        "task": data.name, "folds": folds, "val_fraction": val_fraction, "restarts": restarts,
         "model_parameters": model.num_parameters,
         "accuracy": [r["accuracy"] for r in results],
         "mean_accuracy": float(np.mean([r["accuracy"] for r in results])),
@@ -250,10 +300,11 @@ def oscillation_restarts(config: TrainConfig, *, restarts: int, output: Path,
     independent jobs on ``executor``; test each autoregressively. Restarts already
     checkpointed in ``output`` are loaded, not rerun."""
     executor = executor or LocalExecutor()
-    done = {r: Checkpoint.load(output / f"restart{r}.json") for r in range(restarts)
-            if (output / f"restart{r}.json").exists()}
-    todo = [RestartJob(dataclasses.replace(config, seed=config.seed + r), r)
-            for r in range(restarts) if r not in done]
+    jobs = [RestartJob(dataclasses.replace(config, seed=config.seed + r), r)
+            for r in range(restarts)]
+    done = {job.restart: _resumable(output / f"restart{job.restart}.json", job.config)
+            for job in jobs if (output / f"restart{job.restart}.json").exists()}
+    todo = [job for job in jobs if job.restart not in done]
 
     def finished(index: int, checkpoint: Checkpoint) -> None:
         r = todo[index].restart
