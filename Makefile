@@ -25,7 +25,9 @@ demo: install
 	$(BIN)/qru simulate wdbc --params $(DEMO_DIR)/params.json --inputs $(DEMO_DIR)/inputs.json \
 		--output $(DEMO_DIR)/outputs.json
 	rm -rf $(DEMO_DIR)/train
-	$(BIN)/qru train wdbc --folds 2 --epochs 1 --output $(DEMO_DIR)/train
+	$(BIN)/qru train wdbc --folds 2 --epochs 1 --restarts 1 --scheduler local:2 \
+		--output $(DEMO_DIR)/train
+	$(BIN)/qru sweep oscillation wdbc mnist --devices rainbow,weber,willow_pink --scheduler local:2
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -222,6 +222,11 @@ class _Progress:
         print(f"\r{self.label} epoch {epoch} batch {index + 1} loss {loss:.4f}   ",
               end="", file=sys.stderr, flush=True)
 
+    def done(self, run: int, checkpoint) -> None:
+        scores = ", ".join(f"{key} {value:.4g}" for key, value in checkpoint.metrics.items()
+                           if key in ("accuracy", "loss", "train_mse", "test_mse"))
+        print(f"\r{self.label} {run}: finished, {scores}", file=sys.stderr, flush=True)
+
     def epoch(self, run: int, record) -> None:
         metric = "" if record.val_metric is None else f" val {record.val_metric:.4f}"
         val = "" if record.val_loss is None else f" val loss {record.val_loss:.4f}"
@@ -267,14 +272,14 @@ def _cmd_train(args: argparse.Namespace) -> None:
         if args.task == "oscillation":
             summary = oscillation_restarts(config, restarts=restarts, output=output,
                                            executor=runs, batch_executor=batches,
-                                           on_epoch=progress.epoch)
+                                           on_epoch=progress.epoch, on_done=progress.done)
         else:
             data = data if data is not None else defaults.load()
             summary = cross_validate(model, data, config, folds=args.folds, output=output,
                                      val_fraction=val_fraction, restarts=restarts,
                                      executor=runs,
                                      batch_executor=batches, on_epoch=progress.epoch,
-                                     on_batch=progress.batch)
+                                     on_batch=progress.batch, on_done=progress.done)
     if args.task == "oscillation":
         print(f"oscillation: best autoregressive test MSE {summary['best_test_mse']:.3g} "
               f"(median {summary['median_test_mse']:.3g}) over {restarts} restart(s)")

@@ -15,6 +15,7 @@ scheduler (its workers need this package installed, at the same version).
 from __future__ import annotations
 
 import abc
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -109,9 +110,9 @@ class DaskExecutor(Executor):
         if not jobs:
             return []
         keys = None
-        if names is not None:
-            prefix = getattr(function, "__name__", "job")
-            keys = [f"{prefix}-{name}-{id(jobs):x}" for name in names]
+        if names is not None:  # readable on the dashboard, unique across calls
+            token = uuid.uuid4().hex[:8]
+            keys = [f"{name}-{token}" for name in names]
         futures = self.client.map(function, list(jobs), key=keys, pure=False)
         index = {future.key: i for i, future in enumerate(futures)}
         results: list[Any] = [None] * len(futures)

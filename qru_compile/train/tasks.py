@@ -53,9 +53,11 @@ TASKS: dict[str, Task] = {
     # stand-in get batch 10 for as many optimiser steps per epoch (lr 0.01: measured faster).
     "digits": Task("digits", QRUModel.preset("mnist"), datasets.digits_3_vs_5,
                    TrainConfig(epochs=15, batch_size=10, learning_rate=0.01, lr_patience=2)),
+    # Full batch: one optimiser step per epoch. Halving on every rise (lr_patience 1) took the
+    # rate to 1e-4 within 120 epochs in 2 of 3 restarts, which then stalled (docs/results.md).
     "oscillation": Task("oscillation", QRUModel.preset("oscillation"), datasets.oscillation,
-                        TrainConfig(epochs=200, batch_size=2, learning_rate=0.2, patience=200,
-                                    min_learning_rate=1e-6), restarts=5),
+                        TrainConfig(epochs=800, batch_size=2, learning_rate=0.2, patience=200,
+                                    lr_patience=3, min_learning_rate=1e-4), restarts=5),
 }
 
 
@@ -180,13 +182,15 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
                    executor: Executor | None = None,
                    batch_executor: Executor | None = None,
                    on_epoch: Callable[[int, EpochRecord], None] | None = None,
-                   on_batch: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
+                   on_batch: Callable[[int, int, float], None] | None = None,
+                   on_done: Callable[[int, Checkpoint], None] | None = None) -> dict[str, Any]:
     """Stratified k-fold cross-validation, the folds run as independent jobs on ``executor``.
 
     Folds already checkpointed in ``output`` are loaded, not retrained; each finished fold is
     checkpointed as soon as it finishes, so an interrupted run resumes where it stopped.
-    ``batch_executor`` (for the gradient chunks) and the progress callbacks are used only when
-    the folds run in this process.
+    ``batch_executor`` (for the gradient chunks) and the progress callbacks ``on_epoch`` and
+    ``on_batch`` are used only when the folds run in this process; ``on_done`` is called with
+    each fold's index and checkpoint as it finishes, wherever it ran.
 
     Returns:
         A summary: per-fold accuracy and confusion matrix, their mean, and the classical
@@ -206,6 +210,8 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
         plot_history(checkpoint.history, output / f"fold{fold}_loss.png",
                      f"{data.name} fold {fold}")
         done[fold] = checkpoint
+        if on_done is not None:
+            on_done(fold, checkpoint)
 
     function = run_fold
     if executor.in_process:
@@ -294,11 +300,12 @@ def run_restart(job: RestartJob, *, batch_executor: Executor | None = None,
 def oscillation_restarts(config: TrainConfig, *, restarts: int, output: Path,
                          executor: Executor | None = None,
                          batch_executor: Executor | None = None,
-                         on_epoch: Callable[[int, EpochRecord], None] | None = None
+                         on_epoch: Callable[[int, EpochRecord], None] | None = None,
+                         on_done: Callable[[int, Checkpoint], None] | None = None
                          ) -> dict[str, Any]:
     """Train from ``restarts`` random initialisations (seed ``config.seed + r``), as
     independent jobs on ``executor``; test each autoregressively. Restarts already
-    checkpointed in ``output`` are loaded, not rerun."""
+    checkpointed in ``output`` are loaded, not rerun. Callbacks as :func:`cross_validate`'s."""
     executor = executor or LocalExecutor()
     jobs = [RestartJob(dataclasses.replace(config, seed=config.seed + r), r)
             for r in range(restarts)]
@@ -311,6 +318,8 @@ def oscillation_restarts(config: TrainConfig, *, restarts: int, output: Path,
         checkpoint.save(output / f"restart{r}.json")
         plot_history(checkpoint.history, output / f"restart{r}_loss.png", f"oscillation {r}")
         done[r] = checkpoint
+        if on_done is not None:
+            on_done(r, checkpoint)
 
     function = run_restart
     if executor.in_process:
