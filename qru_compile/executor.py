@@ -34,6 +34,8 @@ class Executor(abc.ABC):
 
     #: True when jobs run in this process (callbacks such as progress bars can be passed).
     in_process: bool = False
+    #: True when jobs see this process's files (so they can save and find training states).
+    shared_filesystem: bool = False
 
     @property
     @abc.abstractmethod
@@ -71,6 +73,7 @@ class LocalExecutor(Executor):
     """Runs the jobs one after another in this process."""
 
     in_process = True
+    shared_filesystem = True
 
     @property
     def workers(self) -> int:
@@ -99,6 +102,8 @@ class DaskExecutor(Executor):
     def __init__(self, client: Any, cluster: Any = None) -> None:
         self.client = client
         self.cluster = cluster
+        # workers of a cluster we started run on this machine; a remote cluster's may not
+        self.shared_filesystem = cluster is not None
 
     @property
     def workers(self) -> int:
@@ -164,7 +169,7 @@ def _local_cluster(workers: int) -> DaskExecutor:
 
     try:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None,
+                               host="127.0.0.1", dashboard_address=":0",
                                env=_SINGLE_THREADED)
     except Exception as error:  # Dask raises several kinds; name the cause, no deep traceback
         raise BackendError(f"could not start a local Dask cluster of {workers} workers: "

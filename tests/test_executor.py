@@ -147,6 +147,25 @@ def test_interrupted_run_keeps_finished_folds_and_resumes(tmp_path, monkeypatch)
     assert resumed == [2, 3]
 
 
+def test_a_fold_interrupted_mid_training_resumes_from_its_last_epoch(local_cv, tmp_path):
+    def interrupt(fold, record):
+        if fold == 1 and record.epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
+                             on_epoch=interrupt)
+    assert (tmp_path / "fold1_r0.state.json").exists()
+    seen = []
+    summary = tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
+                                   on_epoch=lambda fold, record: seen.append((fold, record.epoch)))
+    assert seen[0] == (1, 2)  # fold 0 was finished, fold 1 continues at its second epoch
+    assert summary["accuracy"] == local_cv[1]["accuracy"]
+    for ours, theirs in zip(_fold_params(tmp_path), _fold_params(local_cv[0])):
+        np.testing.assert_array_equal(ours, theirs)
+    assert not list(tmp_path.glob("*.state.json"))  # finished folds leave no state behind
+
+
 def test_restarts_on_dask_equal_local(dask_executor, tmp_path):
     config = TrainConfig(epochs=2, batch_size=2, learning_rate=0.2, patience=5, seed=4)
     local = tasks.oscillation_restarts(config, restarts=2, output=tmp_path / "local")

@@ -5,6 +5,7 @@ import pytest
 
 import qru_compile as qc
 from qru_compile.cli import main
+from qru_compile.errors import InputError
 from qru_compile.train import tasks
 from qru_compile.train.checkpoint import Checkpoint
 from qru_compile.train.data import Dataset, digits_3_vs_5, load_csv, oscillation, wdbc
@@ -60,6 +61,31 @@ def test_schedule_halves_the_rate_and_returns_to_the_best(monkeypatch):
     # after the rise in epoch 3, epoch 4 starts again from epoch 2's final parameters
     np.testing.assert_array_equal(seen_params[3], seen_params[2])
     assert result.best_epoch == 2 and result.stopped == "early stopping"
+
+
+def test_an_interrupted_fit_resumes_to_the_same_result(tmp_path):
+    data = _toy_data(16)
+    config = TrainConfig(epochs=6, batch_size=4, learning_rate=0.3, lr_patience=1, seed=5)
+    whole = fit(TOY, data, data.subset(np.arange(4)), config)
+    assert any(r.learning_rate < 0.3 for r in whole.history)  # the schedule acted
+
+    def interrupt_at_epoch_4(record):
+        if record.epoch == 4:
+            raise KeyboardInterrupt
+
+    state = tmp_path / "fold0.state.json"
+    with pytest.raises(KeyboardInterrupt):
+        fit(TOY, data, data.subset(np.arange(4)), config, state_path=state,
+            on_epoch=interrupt_at_epoch_4)
+    epochs_seen = []
+    resumed = fit(TOY, data, data.subset(np.arange(4)), config, state_path=state,
+                  on_epoch=lambda r: epochs_seen.append(r.epoch))
+    assert epochs_seen == [4, 5, 6]  # epochs 1-3 were not redone
+    np.testing.assert_array_equal(resumed.params, whole.params)
+    assert [(r.train_loss, r.learning_rate) for r in resumed.history] == \
+        [(r.train_loss, r.learning_rate) for r in whole.history]
+    with pytest.raises(InputError, match="a training state for other options"):
+        fit(TOY, data, None, TrainConfig(epochs=7, batch_size=4, seed=5), state_path=state)
 
 
 def test_adam_matches_its_definition():

@@ -14,11 +14,14 @@ training early; without one, the best training epoch's parameters are the result
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
+from qru_compile.errors import InputError
 from qru_compile.executor import Executor
 from qru_compile.model import QRUModel
 from qru_compile.sim.backends import get_backend
@@ -81,9 +84,65 @@ def evaluate(model: QRUModel, params: np.ndarray, data: Dataset, *, backend: str
     return metrics(model, params, outs, data.targets)
 
 
+@dataclasses.dataclass
+class _FitState:
+    """Everything :func:`fit` needs to continue after an epoch (saved with ``state_path``)."""
+
+    params: np.ndarray
+    optimizer: Adam
+    rng: np.random.Generator
+    epoch: int = 0
+    best_train: float = np.inf
+    best_train_params: np.ndarray | None = None
+    since_best_train: int = 0
+    best: float = np.inf
+    best_params: np.ndarray | None = None
+    best_epoch: int = 0
+    since_best: int = 0
+    history: list[EpochRecord] = dataclasses.field(default_factory=list)
+    stopped: str | None = None
+
+    def save(self, path: Path, config: TrainConfig) -> None:
+        arrays = ("params", "best_train_params", "best_params")
+        data = {name: getattr(self, name) for name in
+                ("epoch", "best_train", "since_best_train", "best", "best_epoch", "since_best",
+                 "stopped")}
+        data.update({name: getattr(self, name).tolist() for name in arrays})
+        data["history"] = [dataclasses.asdict(r) for r in self.history]
+        data["optimizer"] = self.optimizer.state_dict()
+        data["rng"] = self.rng.bit_generator.state
+        data["config"] = dataclasses.asdict(config)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(data))
+        temporary.replace(path)  # atomic: an interruption leaves the previous epoch's state
+
+    @classmethod
+    def load(cls, path: Path, config: TrainConfig) -> _FitState:
+        try:
+            data = json.loads(path.read_text())
+            saved = TrainConfig(**data["config"])
+            rng = np.random.default_rng()
+            rng.bit_generator.state = data["rng"]
+            state = cls(np.asarray(data["params"]), Adam.from_state_dict(data["optimizer"]), rng,
+                        history=[EpochRecord(**r) for r in data["history"]],
+                        best_train_params=np.asarray(data["best_train_params"]),
+                        best_params=np.asarray(data["best_params"]),
+                        **{name: data[name] for name in
+                           ("epoch", "best_train", "since_best_train", "best", "best_epoch",
+                            "since_best", "stopped")})
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{path}: not a readable training state ({exc}); delete it to "
+                             "start this run afresh") from None
+        if saved != config:
+            raise InputError(f"{path}: a training state for other options; delete it to start "
+                             "this run afresh")
+        return state
+
+
 def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfig, *,
         params: np.ndarray | None = None,
         executor: Executor | None = None,
+        state_path: str | Path | None = None,
         on_batch: Callable[[int, int, float], None] | None = None,
         on_epoch: Callable[[EpochRecord], None] | None = None) -> FitResult:
     """Train ``model`` on ``train`` (monitoring ``val`` when given).
@@ -93,61 +152,86 @@ def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfi
         train: training sequences.
         val: validation sequences for the schedule and early stopping, or None.
         config: options; ``config.seed`` fixes the initial weights and the batch order.
-        params: start here instead of the paper's random initialisation (to resume).
+        params: start here instead of the paper's random initialisation.
         executor: where the gradient chunks run (with ``config.chunk_size``; default here).
+        state_path: after every epoch the whole training state (parameters, Adam moments,
+            random generator, schedule, history) is written here; if the file exists, training
+            continues from it and ends exactly as an uninterrupted run would.
         on_batch: called with (epoch, batch index, batch loss) for progress display.
         on_epoch: called with each epoch's record.
+
+    Raises:
+        InputError: if ``state_path`` holds an unreadable state or one for other options.
     """
-    rng = np.random.default_rng(config.seed)
-    params = model.initial_parameters(rng) if params is None else np.array(params, dtype=float)
-    optimizer = Adam(learning_rate=config.learning_rate)
-    best_train, best_train_params, since_best_train = np.inf, params.copy(), 0
-    best, best_params, best_epoch, since_best = np.inf, params.copy(), 0, 0
-    history: list[EpochRecord] = []
-    stopped = "epochs"
-    for epoch in range(1, config.epochs + 1):
-        start = time.perf_counter()
-        order = rng.permutation(len(train))
-        for b, first in enumerate(range(0, len(order), config.batch_size)):
-            batch = train.subset(order[first : first + config.batch_size])
-            loss, grad = loss_and_gradient(model, params, batch.inputs, batch.targets,
-                                           backend=config.backend, device=config.device,
-                                           executor=executor, chunk_size=config.chunk_size)
-            params = optimizer.step(params, grad)
-            if on_batch is not None:
-                on_batch(epoch, b, loss)
-        # the schedule compares the loss *at* this epoch's final parameters, the ones it may
-        # return to (the batch losses above were taken before each step)
-        train_loss = evaluate(model, params, train, backend=config.backend,
-                              device=config.device)["loss"]
-        metrics = evaluate(model, params, val, backend=config.backend, device=config.device) \
-            if val is not None else None
-        val_loss = None if metrics is None else metrics["loss"]
-        val_metric = None if metrics is None else metrics.get("accuracy", metrics.get("mse"))
-        record = EpochRecord(epoch, train_loss, val_loss, val_metric, optimizer.learning_rate,
-                             time.perf_counter() - start)
-        history.append(record)
-        if on_epoch is not None:
-            on_epoch(record)
-        selection = train_loss if metrics is None else metrics["loss"]
-        if selection < best:
-            best, best_params, best_epoch, since_best = selection, params.copy(), epoch, 0
-        else:
-            since_best += 1
-        if train_loss < best_train:
-            best_train, best_train_params, since_best_train = train_loss, params.copy(), 0
-            keep_rate = True
-        else:
-            since_best_train += 1
-            keep_rate = since_best_train < config.lr_patience
-        if not keep_rate:
-            since_best_train = 0
-            optimizer.learning_rate /= 2
-            params = best_train_params.copy()
-            if optimizer.learning_rate < config.min_learning_rate:
-                stopped = "plateau"
-                break
-        if since_best >= config.patience:
-            stopped = "early stopping"
-            break
-    return FitResult(best_params, tuple(history), best_epoch, stopped)
+    if config.epochs < 1 or config.batch_size < 1:
+        raise InputError(f"epochs and batch_size must be at least 1, got {config.epochs} and "
+                         f"{config.batch_size}")
+    state_path = None if state_path is None else Path(state_path)
+    if state_path is not None and state_path.exists():
+        state = _FitState.load(state_path, config)
+    else:
+        rng = np.random.default_rng(config.seed)
+        start = model.initial_parameters(rng) if params is None else np.array(params, float)
+        state = _FitState(start, Adam(learning_rate=config.learning_rate), rng,
+                          best_train_params=start.copy(), best_params=start.copy())
+    while state.stopped is None:
+        _train_epoch(model, train, val, config, state, executor, on_batch, on_epoch)
+        if state_path is not None:
+            state.save(state_path, config)
+    return FitResult(state.best_params, tuple(state.history), state.best_epoch, state.stopped)
+
+
+def _train_epoch(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfig,
+                 state: _FitState, executor: Executor | None,
+                 on_batch: Callable[[int, int, float], None] | None,
+                 on_epoch: Callable[[EpochRecord], None] | None) -> None:
+    """One epoch of :func:`fit`, then the schedule; updates ``state`` in place."""
+    state.epoch += 1
+    epoch, optimizer = state.epoch, state.optimizer
+    start = time.perf_counter()
+    order = state.rng.permutation(len(train))
+    for b, first in enumerate(range(0, len(order), config.batch_size)):
+        batch = train.subset(order[first : first + config.batch_size])
+        loss, grad = loss_and_gradient(model, state.params, batch.inputs, batch.targets,
+                                       backend=config.backend, device=config.device,
+                                       executor=executor, chunk_size=config.chunk_size)
+        state.params = optimizer.step(state.params, grad)
+        if on_batch is not None:
+            on_batch(epoch, b, loss)
+    # the schedule compares the loss *at* this epoch's final parameters, the ones it may
+    # return to (the batch losses above were taken before each step)
+    train_loss = evaluate(model, state.params, train, backend=config.backend,
+                          device=config.device)["loss"]
+    metrics = evaluate(model, state.params, val, backend=config.backend, device=config.device) \
+        if val is not None else None
+    val_loss = None if metrics is None else metrics["loss"]
+    val_metric = None if metrics is None else metrics.get("accuracy", metrics.get("mse"))
+    record = EpochRecord(epoch, train_loss, val_loss, val_metric, optimizer.learning_rate,
+                         time.perf_counter() - start)
+    state.history.append(record)
+    if on_epoch is not None:
+        on_epoch(record)
+    selection = train_loss if metrics is None else metrics["loss"]
+    if selection < state.best:
+        state.best, state.best_params, state.best_epoch = selection, state.params.copy(), epoch
+        state.since_best = 0
+    else:
+        state.since_best += 1
+    if train_loss < state.best_train:
+        state.best_train, state.best_train_params = train_loss, state.params.copy()
+        state.since_best_train = 0
+        keep_rate = True
+    else:
+        state.since_best_train += 1
+        keep_rate = state.since_best_train < config.lr_patience
+    if not keep_rate:
+        state.since_best_train = 0
+        optimizer.learning_rate /= 2
+        state.params = state.best_train_params.copy()
+        if optimizer.learning_rate < config.min_learning_rate:
+            state.stopped = "plateau"
+            return
+    if state.since_best >= config.patience:
+        state.stopped = "early stopping"
+    elif epoch >= config.epochs:
+        state.stopped = "epochs"

@@ -39,6 +39,22 @@ class Adam:
         v_hat = self._v / (1 - self.beta2**self._t)
         return params - self.learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)
 
+    def state_dict(self) -> dict:
+        """The optimiser's state as JSON-ready values (:meth:`from_state_dict` restores it)."""
+        return {"learning_rate": self.learning_rate, "beta1": self.beta1, "beta2": self.beta2,
+                "epsilon": self.epsilon, "t": self._t,
+                "m": None if self._m is None else self._m.tolist(),
+                "v": None if self._v is None else self._v.tolist()}
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> Adam:
+        """The optimiser :meth:`state_dict` described."""
+        adam = cls(state["learning_rate"], state["beta1"], state["beta2"], state["epsilon"])
+        adam._t = state["t"]
+        if state["m"] is not None:
+            adam._m, adam._v = np.asarray(state["m"]), np.asarray(state["v"])
+        return adam
+
     def reset(self) -> None:
         """Forget the moments (after returning to earlier parameters)."""
         self._m = self._v = None

@@ -85,6 +85,7 @@ class FoldJob:
     test_index: tuple[int, ...]
     restarts: int = 1
     val_fraction: float = 0.0
+    state_dir: str | None = None
 
 
 def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
@@ -95,13 +96,18 @@ def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
     With ``job.restarts > 1`` the fold is trained from that many random initialisations (seeds
     ``config.seed + 1000 * r``) and the one with the lowest selection loss (validation loss, or
     training loss without a validation set) is tested; the test set plays no part in the choice.
+    With ``job.state_dir``, each training run saves its state there after every epoch
+    (``fold{k}_r{r}.state.json``) and continues from it when run again.
     ``batch_executor`` runs the gradient chunks (``job.config.chunk_size``); the callbacks
     report progress. All three work only when the fold runs in this process.
     """
     fits = []
     for r in range(job.restarts):
         config = dataclasses.replace(job.config, seed=job.config.seed + 1000 * r)
+        state = None if job.state_dir is None else \
+            Path(job.state_dir) / f"fold{job.fold}_r{r}.state.json"
         fits.append(fit(job.model, job.train, job.val, config, executor=batch_executor,
+                        state_path=state,
                         on_epoch=None if on_epoch is None else
                         (lambda record: on_epoch(job.fold, record)),
                         on_batch=on_batch))
@@ -187,7 +193,9 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
     """Stratified k-fold cross-validation, the folds run as independent jobs on ``executor``.
 
     Folds already checkpointed in ``output`` are loaded, not retrained; each finished fold is
-    checkpointed as soon as it finishes, so an interrupted run resumes where it stopped.
+    checkpointed as soon as it finishes, and a fold in progress saves its training state after
+    every epoch (when the workers share this file system), so an interrupted run resumes where
+    it stopped.
     ``batch_executor`` (for the gradient chunks) and the progress callbacks ``on_epoch`` and
     ``on_batch`` are used only when the folds run in this process; ``on_done`` is called with
     each fold's index and checkpoint as it finishes, wherever it ran.
@@ -197,16 +205,20 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
         baselines on the same splits.
     """
     executor = executor or LocalExecutor()
+    output.mkdir(parents=True, exist_ok=True)
     jobs = fold_jobs(model, data, config, folds=folds, val_fraction=val_fraction,
                      restarts=restarts)
     done = {job.fold: _resumable(output / f"fold{job.fold}.json", job.config,
                                  restarts=restarts, val_fraction=val_fraction)
             for job in jobs if (output / f"fold{job.fold}.json").exists()}
-    todo = [job for job in jobs if job.fold not in done]
+    state_dir = str(output) if executor.shared_filesystem else None
+    todo = [dataclasses.replace(job, state_dir=state_dir) for job in jobs if job.fold not in done]
 
     def finished(index: int, checkpoint: Checkpoint) -> None:
         fold = todo[index].fold
         checkpoint.save(output / f"fold{fold}.json")
+        for state in output.glob(f"fold{fold}_r*.state.json"):
+            state.unlink()
         plot_history(checkpoint.history, output / f"fold{fold}_loss.png",
                      f"{data.name} fold {fold}")
         done[fold] = checkpoint
@@ -281,14 +293,18 @@ class RestartJob:
 
     config: TrainConfig
     restart: int
+    state_dir: str | None = None
 
 
 def run_restart(job: RestartJob, *, batch_executor: Executor | None = None,
                 on_epoch: Callable[[int, EpochRecord], None] | None = None) -> Checkpoint:
-    """Train the oscillation model from one random start and test it autoregressively."""
+    """Train the oscillation model from one random start and test it autoregressively (saving
+    and resuming its training state in ``job.state_dir`` as :func:`run_fold` does)."""
     task = TASKS["oscillation"]
     train = task.load()
-    result = fit(task.model, train, None, job.config, executor=batch_executor,
+    state = None if job.state_dir is None else \
+        Path(job.state_dir) / f"restart{job.restart}.state.json"
+    result = fit(task.model, train, None, job.config, executor=batch_executor, state_path=state,
                  on_epoch=None if on_epoch is None else (lambda e: on_epoch(job.restart, e)))
     scores = {"train_mse": evaluate(task.model, result.params, train)["mse"],
               "test_mse": autoregressive_mse(task.model, result.params),
@@ -307,15 +323,19 @@ def oscillation_restarts(config: TrainConfig, *, restarts: int, output: Path,
     independent jobs on ``executor``; test each autoregressively. Restarts already
     checkpointed in ``output`` are loaded, not rerun. Callbacks as :func:`cross_validate`'s."""
     executor = executor or LocalExecutor()
+    output.mkdir(parents=True, exist_ok=True)
     jobs = [RestartJob(dataclasses.replace(config, seed=config.seed + r), r)
             for r in range(restarts)]
     done = {job.restart: _resumable(output / f"restart{job.restart}.json", job.config)
             for job in jobs if (output / f"restart{job.restart}.json").exists()}
-    todo = [job for job in jobs if job.restart not in done]
+    state_dir = str(output) if executor.shared_filesystem else None
+    todo = [dataclasses.replace(job, state_dir=state_dir) for job in jobs
+            if job.restart not in done]
 
     def finished(index: int, checkpoint: Checkpoint) -> None:
         r = todo[index].restart
         checkpoint.save(output / f"restart{r}.json")
+        (output / f"restart{r}.state.json").unlink(missing_ok=True)
         plot_history(checkpoint.history, output / f"restart{r}_loss.png", f"oscillation {r}")
         done[r] = checkpoint
         if on_done is not None:
