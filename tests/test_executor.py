@@ -155,7 +155,7 @@ def test_a_fold_interrupted_mid_training_resumes_from_its_last_epoch(local_cv, t
     with pytest.raises(KeyboardInterrupt):
         tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
                              on_epoch=interrupt)
-    assert (tmp_path / "fold1_r0.state.json").exists()
+    assert (tmp_path / "fold1.r0.state.json").exists()
     seen = []
     summary = tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
                                    on_epoch=lambda fold, record: seen.append((fold, record.epoch)))

@@ -113,7 +113,7 @@ def loss_and_gradient(
         initial_hidden: hidden vector of the first step (zeros by default).
         epsilon: finite-difference step.
         executor: where the chunks run (a Dask cluster: see :mod:`qru_compile.executor`;
-            default: in this process).
+            default: in this process); with ``chunk_size`` set, even a single chunk runs there.
         chunk_size: split the batch into jobs of this many samples, their losses and
             gradients combined weighted by size (default: the whole batch, one job). The result
             depends only on ``chunk_size``, not on the executor or its number of workers.
@@ -135,7 +135,7 @@ def loss_and_gradient(
     hidden0 = validation.hidden_state(model, initial_hidden, batch)
     if chunk_size is not None and chunk_size < 1:
         raise InputError(f"chunk_size: expected a positive number of samples, got {chunk_size}")
-    if chunk_size is not None and batch > chunk_size:
+    if chunk_size is not None and (batch > chunk_size or executor is not None):
         executor = executor or LocalExecutor()
         if not isinstance(backend, str):
             raise InputError("backend: give a backend name, not an instance, to run chunks on "

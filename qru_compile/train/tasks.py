@@ -87,6 +87,14 @@ class FoldJob:
     val_fraction: float = 0.0
     state_dir: str | None = None
 
+    @property
+    def index(self) -> int:
+        return self.fold
+
+    @property
+    def name(self) -> str:
+        return f"fold{self.fold}"
+
 
 def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
              on_epoch: Callable[[int, EpochRecord], None] | None = None,
@@ -97,7 +105,7 @@ def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
     ``config.seed + 1000 * r``) and the one with the lowest selection loss (validation loss, or
     training loss without a validation set) is tested; the test set plays no part in the choice.
     With ``job.state_dir``, each training run saves its state there after every epoch
-    (``fold{k}_r{r}.state.json``) and continues from it when run again.
+    (``fold{k}.r{r}.state.json``) and continues from it when run again.
     ``batch_executor`` runs the gradient chunks (``job.config.chunk_size``); the callbacks
     report progress. All three work only when the fold runs in this process.
     """
@@ -105,7 +113,7 @@ def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
     for r in range(job.restarts):
         config = dataclasses.replace(job.config, seed=job.config.seed + 1000 * r)
         state = None if job.state_dir is None else \
-            Path(job.state_dir) / f"fold{job.fold}_r{r}.state.json"
+            Path(job.state_dir) / f"{job.name}.r{r}.state.json"
         fits.append(fit(job.model, job.train, job.val, config, executor=batch_executor,
                         state_path=state,
                         on_epoch=None if on_epoch is None else
@@ -124,6 +132,38 @@ def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
                       job.train.name, {"fold": job.fold, "test_index": list(job.test_index),
                                        "restarts": job.restarts,
                                        "val_fraction": job.val_fraction})
+
+
+def _run_checkpointed(executor: Executor, function: Callable[..., Checkpoint], jobs: list,
+                      output: Path, title: str, on_done: Callable[[int, Checkpoint], None] | None,
+                      in_process: dict[str, Any], **options: Any) -> dict[str, Checkpoint]:
+    """Checkpoints of all ``jobs`` by name: loaded from ``output`` where a finished one is there
+    (trained with the same options), the others run on ``executor`` and saved as they finish.
+
+    Jobs get ``output`` as their ``state_dir`` where the executor's workers can write there;
+    ``in_process`` are keyword arguments (callbacks, a batch executor) for ``function`` when it
+    runs in this process; ``options`` are stored in the checkpoints and must match to resume.
+    """
+    done = {job.name: _resumable(output / f"{job.name}.json", job.config, **options)
+            for job in jobs if (output / f"{job.name}.json").exists()}
+    state_dir = str(output) if executor.shared_filesystem else None
+    todo = [dataclasses.replace(job, state_dir=state_dir) for job in jobs
+            if job.name not in done]
+
+    def finished(index: int, checkpoint: Checkpoint) -> None:
+        job = todo[index]
+        checkpoint.save(output / f"{job.name}.json")
+        for state in output.glob(f"{job.name}.*state.json"):
+            state.unlink()
+        plot_history(checkpoint.history, output / f"{job.name}_loss.png", f"{title} {job.name}")
+        done[job.name] = checkpoint
+        if on_done is not None:
+            on_done(job.index, checkpoint)
+
+    if executor.in_process:
+        function = functools.partial(function, **in_process)
+    executor.map(function, todo, on_result=finished, names=[job.name for job in todo])
+    return done
 
 
 def _resumable(path: Path, config: TrainConfig, **options: Any) -> Checkpoint:
@@ -208,29 +248,11 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
     output.mkdir(parents=True, exist_ok=True)
     jobs = fold_jobs(model, data, config, folds=folds, val_fraction=val_fraction,
                      restarts=restarts)
-    done = {job.fold: _resumable(output / f"fold{job.fold}.json", job.config,
-                                 restarts=restarts, val_fraction=val_fraction)
-            for job in jobs if (output / f"fold{job.fold}.json").exists()}
-    state_dir = str(output) if executor.shared_filesystem else None
-    todo = [dataclasses.replace(job, state_dir=state_dir) for job in jobs if job.fold not in done]
-
-    def finished(index: int, checkpoint: Checkpoint) -> None:
-        fold = todo[index].fold
-        checkpoint.save(output / f"fold{fold}.json")
-        for state in output.glob(f"fold{fold}_r*.state.json"):
-            state.unlink()
-        plot_history(checkpoint.history, output / f"fold{fold}_loss.png",
-                     f"{data.name} fold {fold}")
-        done[fold] = checkpoint
-        if on_done is not None:
-            on_done(fold, checkpoint)
-
-    function = run_fold
-    if executor.in_process:
-        function = functools.partial(run_fold, batch_executor=batch_executor,
-                                     on_epoch=on_epoch, on_batch=on_batch)
-    executor.map(function, todo, on_result=finished, names=[f"fold{j.fold}" for j in todo])
-    results = [done[k].metrics for k in range(folds)]
+    done = _run_checkpointed(
+        executor, run_fold, jobs, output, data.name, on_done,
+        dict(batch_executor=batch_executor, on_epoch=on_epoch, on_batch=on_batch),
+        restarts=restarts, val_fraction=val_fraction)
+    results = [done[job.name].metrics for job in jobs]
     summary = {
         "task": data.name, "folds": folds, "val_fraction": val_fraction, "restarts": restarts,
         "model_parameters": model.num_parameters,
@@ -295,6 +317,14 @@ class RestartJob:
     restart: int
     state_dir: str | None = None
 
+    @property
+    def index(self) -> int:
+        return self.restart
+
+    @property
+    def name(self) -> str:
+        return f"restart{self.restart}"
+
 
 def run_restart(job: RestartJob, *, batch_executor: Executor | None = None,
                 on_epoch: Callable[[int, EpochRecord], None] | None = None) -> Checkpoint:
@@ -303,7 +333,7 @@ def run_restart(job: RestartJob, *, batch_executor: Executor | None = None,
     task = TASKS["oscillation"]
     train = task.load()
     state = None if job.state_dir is None else \
-        Path(job.state_dir) / f"restart{job.restart}.state.json"
+        Path(job.state_dir) / f"{job.name}.state.json"
     result = fit(task.model, train, None, job.config, executor=batch_executor, state_path=state,
                  on_epoch=None if on_epoch is None else (lambda e: on_epoch(job.restart, e)))
     scores = {"train_mse": evaluate(task.model, result.params, train)["mse"],
@@ -326,27 +356,9 @@ def oscillation_restarts(config: TrainConfig, *, restarts: int, output: Path,
     output.mkdir(parents=True, exist_ok=True)
     jobs = [RestartJob(dataclasses.replace(config, seed=config.seed + r), r)
             for r in range(restarts)]
-    done = {job.restart: _resumable(output / f"restart{job.restart}.json", job.config)
-            for job in jobs if (output / f"restart{job.restart}.json").exists()}
-    state_dir = str(output) if executor.shared_filesystem else None
-    todo = [dataclasses.replace(job, state_dir=state_dir) for job in jobs
-            if job.restart not in done]
-
-    def finished(index: int, checkpoint: Checkpoint) -> None:
-        r = todo[index].restart
-        checkpoint.save(output / f"restart{r}.json")
-        (output / f"restart{r}.state.json").unlink(missing_ok=True)
-        plot_history(checkpoint.history, output / f"restart{r}_loss.png", f"oscillation {r}")
-        done[r] = checkpoint
-        if on_done is not None:
-            on_done(r, checkpoint)
-
-    function = run_restart
-    if executor.in_process:
-        function = functools.partial(run_restart, batch_executor=batch_executor,
-                                     on_epoch=on_epoch)
-    executor.map(function, todo, on_result=finished, names=[f"restart{j.restart}" for j in todo])
-    test = [done[r].metrics["test_mse"] for r in range(restarts)]
+    done = _run_checkpointed(executor, run_restart, jobs, output, "oscillation", on_done,
+                             dict(batch_executor=batch_executor, on_epoch=on_epoch))
+    test = [done[job.name].metrics["test_mse"] for job in jobs]
     summary = {"task": "oscillation", "restarts": restarts,
                "model_parameters": TASKS["oscillation"].model.num_parameters,
                "test_mse": test, "best_test_mse": float(np.min(test)),
