@@ -185,6 +185,12 @@ def _connect(address: str, timeout: float) -> DaskExecutor:
     except (OSError, TimeoutError) as error:
         raise BackendError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
                            f"({error}); is `dask scheduler` running there?") from None
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        client.close()
+        raise BackendError(f"the Dask scheduler at {address} has no workers after "
+                           f"{timeout:g} s; start some with `dask worker {address}`") from None
     return DaskExecutor(client)
 
 

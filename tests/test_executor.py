@@ -217,3 +217,12 @@ def test_resuming_with_other_options_is_refused(local_cv, tmp_path):
                              folds=4, output=tmp_path)
     with pytest.raises(InputError, match=r"restarts 1 -> 2"):
         tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path, restarts=2)
+
+
+def test_a_scheduler_without_workers_is_a_clear_error():
+    cluster = distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=":0")
+    try:
+        with pytest.raises(BackendError, match="has no workers after 1 s"):
+            open_executor(cluster.scheduler_address, connect_timeout=1)
+    finally:
+        cluster.close()
