@@ -47,8 +47,8 @@ TASKS: dict[str, Task] = {
     # (46 samples) was too noisy to select by (docs/results.md), so a fold keeps the best of
     # two initialisations by training loss.
     "wdbc": Task("wdbc", QRUModel.preset("wdbc"), datasets.wdbc,
-                 TrainConfig(epochs=40, batch_size=20, learning_rate=0.01, lr_patience=3,
-                             patience=10), val_fraction=0.0, restarts=2),
+                 TrainConfig(epochs=80, batch_size=20, learning_rate=0.01, lr_patience=5,
+                             patience=20), val_fraction=0.0, restarts=2),
     # The paper's batch 50 suits ~11,500 MNIST images; the 292 training images of the offline
     # stand-in get batch 10 for as many optimiser steps per epoch (lr 0.01: measured faster).
     "digits": Task("digits", QRUModel.preset("mnist"), datasets.digits_3_vs_5,
