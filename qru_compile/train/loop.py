@@ -6,9 +6,10 @@ learning rate is halved and training returns to the parameters of the best epoch
 its moment estimates: resetting them makes the next step a full ``learning_rate`` in every
 coordinate, which on the oscillation task raised the loss again after nearly every return);
 when the rate falls below ``min_learning_rate`` the loss has reached a plateau and training
-stops. With a validation set, the parameters with the lowest
-validation loss are the result, and ``patience`` epochs without a better validation loss stop
-training early; without one, the best training epoch's parameters are the result.
+stops. The selection loss is the validation loss when there is a validation set, else the
+training loss: the parameters with the lowest are the result, and ``patience`` epochs without a
+better one stop training early. With ``state_path`` the whole state is saved after every epoch,
+so an interrupted run continues where it stopped.
 """
 
 from __future__ import annotations
