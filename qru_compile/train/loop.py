@@ -38,7 +38,8 @@ class TrainConfig:
 
     ``lr_patience`` is how many epochs in a row the training loss may fail to improve before the
     rate is halved (1: on every rise, the paper's rule); ``patience`` the same for the
-    validation loss before training stops early. ``chunk_size`` splits each mini-batch's
+    selection loss (validation loss, or training loss without a validation set) before training
+    stops early. ``chunk_size`` splits each mini-batch's
     gradient into jobs of that many samples, run on :func:`fit`'s executor.
     """
 
@@ -85,6 +86,11 @@ def evaluate(model: QRUModel, params: np.ndarray, data: Dataset, *, backend: str
     return metrics(model, params, outs, data.targets)
 
 
+#: The plain-valued fields of :class:`_FitState`, saved and loaded as they are.
+_SCALARS = ("epoch", "best_train", "since_best_train", "best", "best_epoch", "since_best",
+            "stopped")
+
+
 @dataclasses.dataclass
 class _FitState:
     """Everything :func:`fit` needs to continue after an epoch (saved with ``state_path``)."""
@@ -105,9 +111,7 @@ class _FitState:
 
     def save(self, path: Path, config: TrainConfig) -> None:
         arrays = ("params", "best_train_params", "best_params")
-        data = {name: getattr(self, name) for name in
-                ("epoch", "best_train", "since_best_train", "best", "best_epoch", "since_best",
-                 "stopped")}
+        data = {name: getattr(self, name) for name in _SCALARS}
         data.update({name: getattr(self, name).tolist() for name in arrays})
         data["history"] = [dataclasses.asdict(r) for r in self.history]
         data["optimizer"] = self.optimizer.state_dict()
@@ -128,9 +132,7 @@ class _FitState:
                         history=[EpochRecord(**r) for r in data["history"]],
                         best_train_params=np.asarray(data["best_train_params"]),
                         best_params=np.asarray(data["best_params"]),
-                        **{name: data[name] for name in
-                           ("epoch", "best_train", "since_best_train", "best", "best_epoch",
-                            "since_best", "stopped")})
+                        **{name: data[name] for name in _SCALARS})
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InputError(f"{path}: not a readable training state ({exc}); delete it to "
                              "start this run afresh") from None
