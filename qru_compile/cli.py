@@ -257,6 +257,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
                                    ("device", args.device), ("batch_size", args.batch_size),
                                    ("learning_rate", args.learning_rate),
                                    ("patience", args.patience),
+                                   ("lr_patience", args.lr_patience),
+                                   ("min_learning_rate", args.min_learning_rate),
                                    ("chunk_size", args.chunk_size)) if v is not None}
     config = dataclasses.replace(defaults.config, **overrides)
     val_fraction = args.val_fraction if args.val_fraction is not None else defaults.val_fraction
@@ -410,10 +412,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int)
     train.add_argument("--learning-rate", type=float)
     train.add_argument("--patience", type=int,
-                       help="epochs without a better validation loss before stopping")
+                       help="epochs without a better selection loss (validation loss, or "
+                            "training loss without a validation split) before stopping")
+    train.add_argument("--lr-patience", type=int,
+                       help="epochs without a better training loss before the learning rate "
+                            "is halved and training returns to the best parameters")
+    train.add_argument("--min-learning-rate", type=float,
+                       help="stop when halving takes the learning rate below this")
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds")
     train.add_argument("--restarts", type=int,
-                       help="random initialisations: oscillation runs (default 5), or per "
+                       help="random initialisations: oscillation runs (default 4), or per "
                             "cross-validation fold, the best by training/validation loss kept "
                             "(default per task)")
     train.add_argument("--seed", type=int)

@@ -190,6 +190,26 @@ def test_train_cli_errors(capsys):
         capsys.readouterr().err
     assert main(["train", "wdbc", "--data", "x.csv"]) == 2
     assert "not both" in capsys.readouterr().err
+    assert main(["train", "oscillation", "--lr-patience", "0"]) == 2
+    assert "lr_patience must be at least 1, got 0" in capsys.readouterr().err
+    assert main(["train", "oscillation", "--min-learning-rate", "0.5"]) == 2
+    assert "min_learning_rate must be at least 0 and below learning_rate 0.2, got 0.5" in \
+        capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"epochs": 0}, "epochs must be at least 1, got 0"),
+        ({"patience": 0}, "patience must be at least 1, got 0"),
+        ({"learning_rate": float("nan")}, "learning_rate must be a positive number, got nan"),
+        ({"learning_rate": -0.1}, "learning_rate must be a positive number"),
+        ({"chunk_size": 0}, "chunk_size must be at least 1, got 0"),
+    ],
+)
+def test_train_config_rejects_bad_options(options, message):
+    with pytest.raises(qc.InputError, match=message):
+        TrainConfig(**options)
 
 
 def test_noisy_evaluation_on_a_device():

@@ -37,7 +37,8 @@ class TrainConfig:
     """Options of :func:`fit` (the paper's values differ per task; see ``tasks.py``).
 
     ``lr_patience`` is how many epochs in a row the training loss may fail to improve before the
-    rate is halved (1: on every rise, the paper's rule); ``patience`` the same for the
+    rate is halved (1: on every rise; the authors' code waits about 300 optimiser steps);
+    ``patience`` the same for the
     selection loss (validation loss, or training loss without a validation set) before training
     stops early. ``chunk_size`` splits each mini-batch's
     gradient into jobs of that many samples, run on :func:`fit`'s executor.
@@ -53,6 +54,20 @@ class TrainConfig:
     backend: str = "numpy"
     device: str | None = None
     chunk_size: int | None = None
+
+    def __post_init__(self) -> None:
+        counts = {"epochs": self.epochs, "batch_size": self.batch_size,
+                  "patience": self.patience, "lr_patience": self.lr_patience}
+        for name, value in counts.items():
+            if value < 1:
+                raise InputError(f"{name} must be at least 1, got {value}")
+        if not self.learning_rate > 0 or not np.isfinite(self.learning_rate):
+            raise InputError(f"learning_rate must be a positive number, got {self.learning_rate}")
+        if not 0 <= self.min_learning_rate < self.learning_rate:
+            raise InputError(f"min_learning_rate must be at least 0 and below learning_rate "
+                             f"{self.learning_rate}, got {self.min_learning_rate}")
+        if self.chunk_size is not None and self.chunk_size < 1:
+            raise InputError(f"chunk_size must be at least 1, got {self.chunk_size}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,9 +181,6 @@ def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfi
     Raises:
         InputError: if ``state_path`` holds an unreadable state or one for other options.
     """
-    if config.epochs < 1 or config.batch_size < 1:
-        raise InputError(f"epochs and batch_size must be at least 1, got {config.epochs} and "
-                         f"{config.batch_size}")
     state_path = None if state_path is None else Path(state_path)
     if state_path is not None and state_path.exists():
         state = _FitState.load(state_path, config)
