@@ -15,6 +15,7 @@ scheduler (its workers need this package installed, at the same version).
 from __future__ import annotations
 
 import abc
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -58,6 +59,14 @@ class Executor(abc.ABC):
         Raises:
             Whatever ``function`` raised for the first failing job.
         """
+
+    def forwarder(self, handler: Callable[..., None]) -> Callable[..., None]:
+        """A picklable stand-in for ``handler`` that jobs can call wherever they run.
+
+        Each call reaches ``handler`` in this process with the same arguments, which must be
+        plain data (numbers, strings, None, lists, dicts): progress reports from workers.
+        """
+        return handler
 
     def close(self) -> None:
         """Release workers and connections."""
@@ -130,6 +139,12 @@ class DaskExecutor(Executor):
             self.client.cancel(futures)
         return results
 
+    def forwarder(self, handler):
+        # Dask's event topics: a worker's log_event reaches the subscribed client's handler
+        topic = f"qru-compile-{uuid.uuid4().hex[:8]}"
+        self.client.subscribe_topic(topic, lambda event: handler(*event[1]))
+        return _ToTopic(topic)
+
     def close(self) -> None:
         self.client.close()
         if self.cluster is not None:
@@ -137,6 +152,18 @@ class DaskExecutor(Executor):
 
     def __repr__(self) -> str:
         return f"DaskExecutor({self.client.scheduler.address}, workers={self.workers})"
+
+
+@dataclasses.dataclass(frozen=True)
+class _ToTopic:
+    """Sends its arguments from a Dask worker to the clients subscribed to ``topic``."""
+
+    topic: str
+
+    def __call__(self, *args: Any) -> None:
+        from distributed import get_worker
+
+        get_worker().log_event(self.topic, list(args))
 
 
 def open_executor(scheduler: str | None = None, *, connect_timeout: float = 10.0) -> Executor:

@@ -74,12 +74,23 @@ def test_local_executor_reports_each_result_in_order():
 
 def test_dask_cross_validation_equals_local(dask_executor, local_cv, tmp_path):
     local_output, local_summary = local_cv
+    reported = []
     summary = tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
-                                   executor=dask_executor)
+                                   executor=dask_executor,
+                                   on_epoch=lambda fold, record: reported.append((fold, record)))
     assert summary["accuracy"] == local_summary["accuracy"]
     assert summary["confusion"] == local_summary["confusion"]
     for ours, theirs in zip(_fold_params(tmp_path), _fold_params(local_output)):
         np.testing.assert_array_equal(ours, theirs)
+    # every fold's epochs reach this process's progress callback from the workers
+    expected = {(k, record.epoch, record.train_loss, record.learning_rate)
+                for k in range(4)
+                for record in Checkpoint.load(local_output / f"fold{k}.json").history}
+    deadline = time.monotonic() + 10  # events travel apart from the results
+    while len(reported) < len(expected) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert {(k, r.epoch, r.train_loss, r.learning_rate) for k, r in reported} == expected
+    assert all(type(r.epoch) is int and r.seconds > 0 for _, r in reported)
 
 
 def test_a_killed_worker_does_not_change_the_results(dask_executor, local_cv, tmp_path):

@@ -108,8 +108,9 @@ def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
     training loss without a validation set) is tested; the test set plays no part in the choice.
     With ``job.state_dir``, each training run saves its state there after every epoch
     (``fold{k}.r{r}.state.json``) and continues from it when run again.
-    ``batch_executor`` runs the gradient chunks (``job.config.chunk_size``); the callbacks
-    report progress. All three work only when the fold runs in this process.
+    ``batch_executor`` runs the gradient chunks (``job.config.chunk_size``) and ``on_batch``
+    reports progress, both only when the fold runs in this process; ``on_epoch`` may be a
+    forwarder (:meth:`Executor.forwarder`) that reaches the client from a worker.
     """
     fits = []
     for r in range(job.restarts):
@@ -144,7 +145,8 @@ def _run_checkpointed(executor: Executor, function: Callable[..., Checkpoint], j
 
     Jobs get ``output`` as their ``state_dir`` where the executor's workers can write there;
     ``in_process`` are keyword arguments (callbacks, a batch executor) for ``function`` when it
-    runs in this process; ``options`` are stored in the checkpoints and must match to resume.
+    runs in this process; on other processes only its ``on_epoch`` is kept, forwarded through
+    the executor. ``options`` are stored in the checkpoints and must match to resume.
     """
     done = {job.name: _resumable(output / f"{job.name}.json", job.config, **options)
             for job in jobs if (output / f"{job.name}.json").exists()}
@@ -164,8 +166,23 @@ def _run_checkpointed(executor: Executor, function: Callable[..., Checkpoint], j
 
     if executor.in_process:
         function = functools.partial(function, **in_process)
+    elif in_process.get("on_epoch") is not None:  # epoch records travel back as plain dicts
+        on_epoch = in_process["on_epoch"]
+        report = executor.forwarder(lambda run, fields: on_epoch(run, EpochRecord(**fields)))
+        function = functools.partial(function, on_epoch=_EpochReport(report))
     executor.map(function, todo, on_result=finished, names=[job.name for job in todo])
     return done
+
+
+@dataclasses.dataclass(frozen=True)
+class _EpochReport:
+    """An ``on_epoch`` callback for jobs on other processes: sends each record as plain data."""
+
+    send: Callable[..., None]
+
+    def __call__(self, run: int, record: EpochRecord) -> None:
+        self.send(run, {name: value.item() if isinstance(value, np.generic) else value
+                        for name, value in dataclasses.asdict(record).items()})
 
 
 def _resumable(path: Path, config: TrainConfig, **options: Any) -> Checkpoint:
@@ -238,9 +255,10 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
     checkpointed as soon as it finishes, and a fold in progress saves its training state after
     every epoch (when the workers share this file system), so an interrupted run resumes where
     it stopped.
-    ``batch_executor`` (for the gradient chunks) and the progress callbacks ``on_epoch`` and
-    ``on_batch`` are used only when the folds run in this process; ``on_done`` is called with
-    each fold's index and checkpoint as it finishes, wherever it ran.
+    ``batch_executor`` (for the gradient chunks) and ``on_batch`` are used only when the folds
+    run in this process; ``on_epoch`` is called here wherever they run (from Dask workers
+    through an event topic, as the epochs finish); ``on_done`` is called with each fold's index
+    and checkpoint as it finishes, wherever it ran.
 
     Returns:
         A summary: per-fold accuracy and confusion matrix, their mean, and the classical
