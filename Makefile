@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/compile_bench.py
 	$(BIN)/python bench/train_bench.py
+	$(BIN)/python bench/engine_ab.py
 	$(BIN)/python bench/scale_bench.py
 
 clean:

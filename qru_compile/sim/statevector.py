@@ -281,7 +281,7 @@ class StatevectorProgram:
         for op in self.ops:
             live = state[:active]
             if isinstance(op, _Permutation):
-                live[:] = live[:, op.index]
+                _permute_rows(live, op.index)
             elif isinstance(op, _Diagonal):
                 live *= op.phases
             elif isinstance(op, _Matrix1):
@@ -323,7 +323,7 @@ def _pauli_products(a: np.ndarray, b: np.ndarray, strides: np.ndarray) -> np.nda
             x = 0j
             for k in range(dim):
                 left = np.conj(a[r, k])
-                z += left * b[r, k] if (k // s) % 2 == 0 else -left * b[r, k]
+                z += left * b[r, k] if (k & s) == 0 else -left * b[r, k]
                 x += left * b[r, k ^ s]
             out[r, 2 * j] = z
             out[r, 2 * j + 1] = x
@@ -371,6 +371,17 @@ def _apply_1q_kernel(state: np.ndarray, stride: int, matrices: np.ndarray) -> No
                 x0, x1 = state[r, k], state[r, k + stride]
                 state[r, k] = a * x0 + b * x1
                 state[r, k + stride] = c * x0 + d * x1
+
+
+@numba.njit(cache=True)
+def _permute_rows(state: np.ndarray, index: np.ndarray) -> None:
+    # In place, row by row through a cache-resident copy: numpy's ``state[:] = state[:, index]``
+    # gathers into a full temporary and copies it back (measured 9x slower at 1160 x 1024).
+    scratch = np.empty(state.shape[1], dtype=state.dtype)
+    for r in range(state.shape[0]):
+        scratch[:] = state[r]
+        for k in range(state.shape[1]):
+            state[r, k] = scratch[index[k]]
 
 
 def _apply_2q(state: np.ndarray, qubits: tuple[int, int], n: int,

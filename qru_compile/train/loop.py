@@ -38,10 +38,10 @@ class TrainConfig:
 
     ``lr_patience`` is how many epochs in a row the training loss may fail to improve before the
     rate is halved (1: on every rise; the authors' code waits about 300 optimiser steps);
-    ``patience`` the same for the
-    selection loss (validation loss, or training loss without a validation set) before training
-    stops early. ``chunk_size`` splits each mini-batch's
-    gradient into jobs of that many samples, run on :func:`fit`'s executor.
+    ``patience`` the same for the selection loss (validation loss, or training loss without a
+    validation set) before training stops early. ``chunk_size`` splits each mini-batch's
+    gradient into jobs of that many samples, run on :func:`fit`'s executor. Bad values raise
+    :class:`InputError`.
     """
 
     epochs: int = 30
