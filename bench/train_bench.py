@@ -18,7 +18,8 @@ For each preset model (oscillation, wdbc, mnist) the script measures:
     The engine shares work between the shifted circuits (it forks one state per slot when the
     circuit reaches that slot and gets both shifts from it), so its ratio can be below 2S+1. The
     Jacobian of the first row alone (no batching) is timed too.
-(b) Epoch time of ``qc.loss_and_gradient`` over mini-batches, at fixed parameters
+(b) Epoch time of ``qc.loss_and_gradient`` over mini-batches (parameter shift, and the adjoint
+    method for comparison), at fixed parameters
     (``initial_parameters(seed=0)``; the optimiser step is negligible and left out), on a seeded
     random subset of each data set: wdbc 455 samples (a 5-fold training part), T=30, batch 20,
     a full epoch; digits (mnist preset) 292 samples, T=8, batch 50, 2 batches timed and scaled
@@ -81,7 +82,7 @@ PENNYLANE_BUDGET = 120.0
 #: cirq rotation gate types and their PennyLane names.
 ROTATIONS = {cirq.Rx: "RX", cirq.Ry: "RY", cirq.Rz: "RZ"}
 COLUMNS = ("preset", "qubits / S", "eval ms/sample", "Jacobian ms/sample", "ratio", "2S+1",
-           "epoch task", "ours epoch s", "PennyLane Jacobian ms/sample", "PennyLane / ours",
+           "epoch task", "ours epoch s", "adjoint epoch s", "PennyLane Jacobian ms/sample", "PennyLane / ours",
            "max abs(J_PL - J_ours)", "PennyLane epoch s (est.)")
 
 
@@ -150,11 +151,13 @@ class EpochTiming:
         task: the task timed.
         steps: time steps per sequence.
         seconds: seconds of the epoch (scaled from the timed batches when extrapolated).
+        adjoint_seconds: the same with ``method="adjoint"`` (the same gradient).
     """
 
     task: EpochTask
     steps: int
     seconds: float
+    adjoint_seconds: float
 
     @property
     def extrapolated(self) -> bool:
@@ -272,14 +275,18 @@ def time_epoch(model: qc.QRUModel, task: EpochTask, repeats: int) -> EpochTiming
     batches = [train.subset(np.arange(first, min(first + task.batch_size, task.samples)))
                for first in starts]
 
-    def run() -> None:
-        for batch in batches:
-            qc.loss_and_gradient(model, params, batch.inputs, batch.targets)
+    def seconds(method: str) -> float:
+        def run() -> None:
+            for batch in batches:
+                qc.loss_and_gradient(model, params, batch.inputs, batch.targets, method=method)
 
-    qc.loss_and_gradient(model, params, train.inputs[:1], train.targets[:1])  # warm-up
-    timed_samples = sum(len(batch) for batch in batches)
-    seconds = best_time(run, repeats) * task.samples / timed_samples
-    return EpochTiming(task, train.inputs.shape[1], seconds)
+        qc.loss_and_gradient(model, params, train.inputs[:1], train.targets[:1],
+                             method=method)  # warm-up
+        timed_samples = sum(len(batch) for batch in batches)
+        return best_time(run, repeats) * task.samples / timed_samples
+
+    return EpochTiming(task, train.inputs.shape[1], seconds("parameter-shift"),
+                       seconds("adjoint"))
 
 
 def rotation_op(op: cirq.Operation, slots: dict[str, int]) -> PennyLaneOp:
@@ -425,6 +432,7 @@ def table_cells(row: Row, repeats: int) -> list[str]:
         str(step.ideal_ratio),
         row.epoch.describe(),
         long_seconds(row.epoch.seconds),
+        long_seconds(row.epoch.adjoint_seconds),
         *pennylane_cells(row, repeats),
     ]
 
@@ -455,7 +463,9 @@ def notes(rows: Sequence[Row], repeats: int, skipped: str) -> list[str]:
          "shifts from it), so its ratio can be below 2S+1."),
         ("epoch: qc.loss_and_gradient over the mini-batches of a seeded random subset of the "
          "data set, at initial_parameters(seed=0), no optimiser step; extrapolated = the timed "
-         "batches' time x samples / timed samples."),
+         "batches' time x samples / timed samples. adjoint epoch: the same with "
+         "method=\"adjoint\" (the engine's backward sweep; the same gradient, not a hardware "
+         "procedure)."),
         (f"Times: fastest of {repeats} run(s) after a warm-up, on a shared 2-core machine with "
          "other jobs running; compare ratios within one run."),
     ]

@@ -259,7 +259,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
                                    ("patience", args.patience),
                                    ("lr_patience", args.lr_patience),
                                    ("min_learning_rate", args.min_learning_rate),
-                                   ("chunk_size", args.chunk_size)) if v is not None}
+                                   ("chunk_size", args.chunk_size),
+                                   ("gradient", args.gradient)) if v is not None}
     config = dataclasses.replace(defaults.config, **overrides)
     val_fraction = args.val_fraction if args.val_fraction is not None else defaults.val_fraction
     restarts = args.restarts if args.restarts is not None else defaults.restarts
@@ -433,6 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--chunk-size", type=int,
                        help="distribute each mini-batch's gradient in chunks of this many "
                             "samples (instead of distributing whole folds / restarts)")
+    train.add_argument("--gradient", metavar="METHOD",
+                       help="parameter-shift (default: the rule hardware allows) or adjoint "
+                            "(the same gradient from the simulator's backward sweep; faster "
+                            "for the larger presets)")
     train.set_defaults(run=_cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a checkpoint, ideal or noisy")

@@ -46,6 +46,30 @@ def test_on_cirq_double_precision_backend(rng):
     np.testing.assert_allclose(single, grad, atol=1e-5)
 
 
+@pytest.mark.parametrize("name, device", [("oscillation", None), ("wdbc", None),
+                                          ("mnist", None), ("wdbc", "rainbow")])
+def test_adjoint_equals_parameter_shift(name, device, rng):
+    model = qc.QRUModel.preset(name)
+    params, x, y = _batch(model, rng, batch=3, steps=4)
+    shift_loss, shift = loss_and_gradient(model, params, x, y, device=device)
+    loss, adjoint = loss_and_gradient(model, params, x, y, method="adjoint", device=device)
+    assert loss == pytest.approx(shift_loss, abs=1e-12)
+    assert np.linalg.norm(adjoint - shift) / np.linalg.norm(shift) < 1e-12
+
+
+def test_engine_vector_jacobian_is_the_jacobian_product(rng):
+    step = lower(qc.QRUModel.preset("mnist"))
+    program = StatevectorProgram.from_circuit(step.circuit, step.qubits, step.angle_map.names,
+                                              step.measured_qubits)
+    slots = rng.uniform(0, 2 * np.pi, (3, step.angle_map.num_slots))
+    cotangent = rng.normal(size=(3, 2 * len(step.measured_qubits)))
+    values, jacobian = program.shift_jacobian(slots)
+    adjoint_values, products = program.vector_jacobian(slots, cotangent)
+    np.testing.assert_allclose(adjoint_values, values, atol=1e-14)
+    np.testing.assert_allclose(products, np.einsum("ro,ros->rs", cotangent, jacobian),
+                               atol=1e-13)
+
+
 @pytest.mark.parametrize("name", ["oscillation", "wdbc"])
 def test_logical_and_compiled_gradients_agree(name, rng):
     model = qc.QRUModel.preset(name)
@@ -111,8 +135,10 @@ def test_targets_are_checked(name, targets, message, rng):
 def test_bad_method_and_partial_params(rng):
     model = qc.QRUModel.preset("wdbc")
     params, x, y = _batch(model, rng)
-    with pytest.raises(qc.InputError, match="unknown 'adjoint'"):
-        loss_and_gradient(model, params, x, y, method="adjoint")
+    with pytest.raises(qc.InputError, match="unknown 'backprop'"):
+        loss_and_gradient(model, params, x, y, method="backprop")
+    with pytest.raises(qc.InputError, match="'adjoint' needs the state-vector engine"):
+        loss_and_gradient(model, params, x, y, method="adjoint", backend="qsim")
     with pytest.raises(qc.InputError, match="full vector of 35 parameters"):
         loss_and_gradient(model, params[:-1], x, y)
 

@@ -141,6 +141,10 @@ def test_task_data():
     assert wdbc().inputs.min() == 0 and wdbc().inputs.max() == pytest.approx(1)
     digits = digits_3_vs_5()
     assert digits.inputs.shape[1:] == (8, 8) and set(np.unique(digits.targets)) == {0, 1}
+    # one global min-max after standardising: not every pixel spans [0, 1] on its own
+    pixels = digits.inputs.reshape(len(digits), -1)
+    assert pixels.min() == 0 and pixels.max() == pytest.approx(1)
+    assert np.median(pixels.max(axis=0) - pixels.min(axis=0)) < 0.5
     osc = oscillation()
     assert osc.inputs.shape == (2, 100, 1)
     np.testing.assert_array_equal(osc.inputs[:, 1:, 0], osc.targets[:, :-1])

@@ -18,12 +18,21 @@ before it are shared), and both shifted expectation values follow exactly:
 ``Im <a|O|b>``. The qsim and Cirq backends evaluate the shifted circuits literally; the tests
 check that both ways agree.
 
+Training needs less than the Jacobian: back-propagation through time only asks for its product
+with the loss's cotangent ``c`` (one weighted sum of the measured Paulis per sample). The
+adjoint method (``vector_jacobian``) gets that product for every slot from one forward run and
+one backward sweep of two rows per sample, the state and ``O_c |a>`` with ``O_c = sum_o c_o O_o``,
+undoing each operation; at slot ``k`` the product is ``Im <lambda_k| P_k |psi_k>``, the very
+``sum_o c_o Im <a|O_o|b_k>`` above. It is the same number as the parameter-shift product, not
+a hardware procedure: the tests check that both agree.
+
 Double precision throughout; qubit 0 is the most significant bit, as in Cirq.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 
 import cirq
@@ -39,6 +48,11 @@ _MAX_AMPLITUDES = 1 << 18  # rows x 2**n per chunk: 4 MiB of complex128, cache-f
 @dataclasses.dataclass(frozen=True, eq=False)
 class _Permutation:
     index: np.ndarray  # new_state[:, i] = state[:, index[i]]
+
+    @functools.cached_property
+    def inverse(self) -> np.ndarray:
+        """The gather index that undoes this permutation."""
+        return np.argsort(self.index)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -266,6 +280,55 @@ class StatevectorProgram:
         values, plus, minus = self.shifted_values(slot_values)
         return values, (plus - minus) / 2
 
+    def vector_jacobian(self, slot_values: np.ndarray,
+                        cotangent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Values and the product ``cotangent . jacobian`` per row, by the adjoint method.
+
+        Args:
+            slot_values: ``[N, S]``.
+            cotangent: ``[N, 2m]``, one weight per returned value.
+
+        Returns:
+            ``(values [N, 2m], products [N, S])``; ``products[r, s]`` equals
+            ``sum_o cotangent[r, o] * shift_jacobian(slot_values)[1][r, o, s]``.
+        """
+        slot_values = np.asarray(slot_values, dtype=float)
+        cotangent = np.asarray(cotangent, dtype=float)
+        chunk = max(1, _MAX_AMPLITUDES >> (self.num_qubits + 1))
+        values, products = [], []
+        for i in range(0, len(slot_values), chunk):
+            v, p = self._adjoint(slot_values[i : i + chunk], cotangent[i : i + chunk])
+            values.append(v)
+            products.append(p)
+        if not values:
+            return np.zeros((0, 2 * len(self.measured))), np.zeros((0, self.num_slots))
+        return np.concatenate(values), np.concatenate(products)
+
+    def _adjoint(self, slot_values: np.ndarray,
+                 cotangent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        batch, n = len(slot_values), self.num_qubits
+        final = self._run(slot_values, shift=False)[0]
+        # rows [psi (batch), lambda = O_c psi (batch)], swept back through every operation
+        state = np.concatenate([final, _weighted_paulis(final, cotangent, self._strides())])
+        psi, lam = state[:batch], state[batch:]
+        products = np.zeros((batch, self.num_slots))
+        for op in reversed(self.ops):
+            if isinstance(op, _Permutation):
+                _permute_rows(state, op.inverse)
+            elif isinstance(op, _Diagonal):
+                state *= op.phases.conj()
+            elif isinstance(op, _Matrix1):
+                _apply_1q(state, op.qubit, n, op.matrix.conj().T[None])
+            elif isinstance(op, _Matrix2):
+                state[:] = _apply_2q(state, op.qubits, n, op.matrix.conj().T)
+            else:
+                inserted = psi.copy()
+                _apply_1q(inserted, op.qubit, n, op.inserted_pauli()[None])
+                products[:, op.slot] = np.imag(np.einsum("rk,rk->r", lam.conj(), inserted))
+                undo = op.matrices(np.tile(slot_values[:, op.slot], 2)).conj().transpose(0, 2, 1)
+                _apply_1q(state, op.qubit, n, undo)
+        return self._expect(final), products
+
     def _run(self, slot_values: np.ndarray, shift: bool) -> tuple[np.ndarray, list[int]]:
         """Apply every operation to all rows; with ``shift``, fork 2 rows per slot as it comes.
 
@@ -327,6 +390,17 @@ def _pauli_products(a: np.ndarray, b: np.ndarray, strides: np.ndarray) -> np.nda
                 x += left * b[r, k ^ s]
             out[r, 2 * j] = z
             out[r, 2 * j + 1] = x
+    return out
+
+
+def _weighted_paulis(state: np.ndarray, weights: np.ndarray, strides: np.ndarray) -> np.ndarray:
+    """``sum_j (weights[:, 2j] Z_j + weights[:, 2j+1] X_j) |state>`` row by row."""
+    index = np.arange(state.shape[1])
+    out = np.zeros_like(state)
+    for j, stride in enumerate(strides):
+        signs = np.where(index & stride, -1.0, 1.0)
+        out += weights[:, 2 * j, None] * signs * state
+        out += weights[:, 2 * j + 1, None] * state[:, index ^ stride]
     return out
 
 

@@ -24,7 +24,7 @@ from qru_compile.model import QRUModel
 from qru_compile.sim.backends import ExpectationBackend, NumpyBackend, get_backend
 from qru_compile.train.readout import check_targets, loss_and_output_gradient
 
-METHODS = ("parameter-shift", "finite-difference")
+METHODS = ("parameter-shift", "adjoint", "finite-difference")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -106,7 +106,9 @@ def loss_and_gradient(
             readout has one), shape ``[num_parameters]``.
         inputs: ``[batch, T, I]``.
         targets: as the readout expects (see :mod:`qru_compile.train.readout`).
-        method: ``"parameter-shift"`` (exact, hardware-style) or ``"finite-difference"``
+        method: ``"parameter-shift"`` (exact, hardware-style: every slot's shifted circuits),
+            ``"adjoint"`` (the same gradient from one backward sweep of the state per step,
+            a simulator's shortcut: ``numpy`` backend only) or ``"finite-difference"``
             (central differences of the whole loss, for checking).
         backend: ``"numpy"`` (batched engine, default), ``"qsim"``, ``"cirq"`` or an instance.
         device: compile the step for this device and differentiate the compiled circuit.
@@ -152,6 +154,12 @@ def loss_and_gradient(
     if method == "finite-difference":
         return _finite_difference(model, params, inputs, targets, hidden0, program, simulator,
                                   epsilon)
+    if method == "adjoint":
+        if not isinstance(simulator, NumpyBackend):
+            raise InputError("method 'adjoint' needs the state-vector engine (backend "
+                             "'numpy'); qsim and cirq give the parameter-shift gradient")
+        return _adjoint(model, params, circuit_params, inputs, targets, hidden0, program,
+                        simulator)
     if method != "parameter-shift":
         raise InputError(f"method: unknown {method!r}; known: {', '.join(METHODS)}")
     return _parameter_shift(model, params, circuit_params, inputs, targets, hidden0, program,
@@ -200,6 +208,34 @@ def _parameter_shift(model: QRUModel, params: np.ndarray, circuit_params: np.nda
         jacobian, d_params, d_hidden = records[t]
         d_values = np.concatenate([d_outs[t], d_hidden_next], axis=1)
         d_slots = np.einsum("bo,bos->bs", d_values, jacobian)
+        grad += np.einsum("bs,bsp->p", d_slots, d_params)
+        d_hidden_next = np.einsum("bs,bsh->bh", d_slots, d_hidden)
+    if model.readout.scale:
+        grad = np.concatenate([grad, [d_scale]])
+    return loss, grad
+
+
+def _adjoint(model: QRUModel, params: np.ndarray, circuit_params: np.ndarray,
+             inputs: np.ndarray, targets: np.ndarray, hidden: np.ndarray,
+             program: StepCircuit, backend: NumpyBackend) -> tuple[float, np.ndarray]:
+    """The gradient of :func:`_parameter_shift`, each step's Jacobian replaced by its product
+    with the cotangent arriving from later steps (one backward sweep per step)."""
+    amap = program.step.angle_map
+    engine = backend.program(program.circuit, amap.names, program.qubits, program.measured)
+    slots, hiddens, outs = [], [], []
+    for t in range(inputs.shape[1]):
+        slots.append(amap.values(circuit_params, inputs[:, t, :], hidden))
+        hiddens.append(hidden)
+        values = engine.expectations(slots[-1])
+        outs.append(values[:, : model.output_size])
+        hidden = values[:, model.output_size :]
+    loss, d_outs, d_scale = loss_and_output_gradient(model, params, np.stack(outs), targets)
+    grad = np.zeros(model.num_circuit_parameters)
+    d_hidden_next = np.zeros_like(hidden)
+    for t in reversed(range(inputs.shape[1])):
+        d_values = np.concatenate([d_outs[t], d_hidden_next], axis=1)
+        d_slots = engine.vector_jacobian(slots[t], d_values)[1]
+        d_params, _, d_hidden = amap.jacobians(circuit_params, inputs[:, t, :], hiddens[t])
         grad += np.einsum("bs,bsp->p", d_slots, d_params)
         d_hidden_next = np.einsum("bs,bsh->bh", d_slots, d_hidden)
     if model.readout.scale:

@@ -32,6 +32,10 @@ from qru_compile.train.optim import Adam
 from qru_compile.train.readout import metrics
 
 
+#: The gradient methods :func:`fit` trains with (see :func:`loss_and_gradient`).
+TRAINING_GRADIENTS = ("parameter-shift", "adjoint")
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Options of :func:`fit` (the paper's values differ per task; see ``tasks.py``).
@@ -40,7 +44,9 @@ class TrainConfig:
     rate is halved (1: on every rise; the authors' code waits about 300 optimiser steps);
     ``patience`` the same for the selection loss (validation loss, or training loss without a
     validation set) before training stops early. ``chunk_size`` splits each mini-batch's
-    gradient into jobs of that many samples, run on :func:`fit`'s executor. Bad values raise
+    gradient into jobs of that many samples, run on :func:`fit`'s executor. ``gradient`` is
+    ``"parameter-shift"`` (the hardware rule) or ``"adjoint"`` (the same gradient by the
+    state-vector engine's backward sweep, up to 10x faster for the MNIST preset). Bad values raise
     :class:`InputError`.
     """
 
@@ -54,6 +60,7 @@ class TrainConfig:
     backend: str = "numpy"
     device: str | None = None
     chunk_size: int | None = None
+    gradient: str = "parameter-shift"
 
     def __post_init__(self) -> None:
         counts = {"epochs": self.epochs, "batch_size": self.batch_size,
@@ -68,6 +75,9 @@ class TrainConfig:
                              f"{self.learning_rate}, got {self.min_learning_rate}")
         if self.chunk_size is not None and self.chunk_size < 1:
             raise InputError(f"chunk_size must be at least 1, got {self.chunk_size}")
+        if self.gradient not in TRAINING_GRADIENTS:
+            raise InputError(f"gradient must be one of {', '.join(TRAINING_GRADIENTS)}, got "
+                             f"{self.gradient!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,6 +218,7 @@ def _train_epoch(model: QRUModel, train: Dataset, val: Dataset | None, config: T
     for b, first in enumerate(range(0, len(order), config.batch_size)):
         batch = train.subset(order[first : first + config.batch_size])
         loss, grad = loss_and_gradient(model, state.params, batch.inputs, batch.targets,
+                                       method=config.gradient,
                                        backend=config.backend, device=config.device,
                                        executor=executor, chunk_size=config.chunk_size)
         state.params = optimizer.step(state.params, grad)
