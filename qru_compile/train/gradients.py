@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import cirq
@@ -19,7 +20,7 @@ import numpy as np
 from qru_compile import validation
 from qru_compile.errors import InputError
 from qru_compile.executor import Executor, LocalExecutor, chunks
-from qru_compile.lowering import LoweredStep, lower
+from qru_compile.lowering import AngleMap, LoweredStep, lower
 from qru_compile.model import QRUModel
 from qru_compile.sim.backends import ExpectationBackend, NumpyBackend, get_backend
 from qru_compile.train.readout import check_targets, loss_and_output_gradient
@@ -190,52 +191,51 @@ def _chunk_loss_and_gradient(chunk: _Chunk) -> tuple[float, np.ndarray]:
 def _parameter_shift(model: QRUModel, params: np.ndarray, circuit_params: np.ndarray,
                      inputs: np.ndarray, targets: np.ndarray, hidden: np.ndarray,
                      program: StepCircuit, backend: ExpectationBackend) -> tuple[float, np.ndarray]:
-    amap = program.step.angle_map
-    records = []
-    outs = []
-    for t in range(inputs.shape[1]):
-        x = inputs[:, t, :]
-        slots = amap.values(circuit_params, x, hidden)
-        values, jacobian = _jacobian(program, backend, slots)
-        d_params, _, d_hidden = amap.jacobians(circuit_params, x, hidden)
-        records.append((jacobian, d_params, d_hidden))
-        outs.append(values[:, : model.output_size])
-        hidden = values[:, model.output_size :]
-    loss, d_outs, d_scale = loss_and_output_gradient(model, params, np.stack(outs), targets)
-    grad = np.zeros(model.num_circuit_parameters)
-    d_hidden_next = np.zeros_like(hidden)
-    for t in reversed(range(inputs.shape[1])):
-        jacobian, d_params, d_hidden = records[t]
-        d_values = np.concatenate([d_outs[t], d_hidden_next], axis=1)
-        d_slots = np.einsum("bo,bos->bs", d_values, jacobian)
-        grad += np.einsum("bs,bsp->p", d_slots, d_params)
-        d_hidden_next = np.einsum("bs,bsh->bh", d_slots, d_hidden)
-    if model.readout.scale:
-        grad = np.concatenate([grad, [d_scale]])
-    return loss, grad
+    """Each step's parameter-shift Jacobian, kept for the pass back through time."""
+    return _through_time(model, params, circuit_params, inputs, targets, hidden,
+                         program.step.angle_map,
+                         forward=lambda slots: _jacobian(program, backend, slots),
+                         backward=lambda jacobian, d_values: np.einsum("bo,bos->bs", d_values,
+                                                                       jacobian))
 
 
 def _adjoint(model: QRUModel, params: np.ndarray, circuit_params: np.ndarray,
              inputs: np.ndarray, targets: np.ndarray, hidden: np.ndarray,
              program: StepCircuit, backend: NumpyBackend) -> tuple[float, np.ndarray]:
-    """The gradient of :func:`_parameter_shift`, each step's Jacobian replaced by its product
-    with the cotangent arriving from later steps (one backward sweep per step)."""
+    """Each step's Jacobian product with the cotangent from the later steps, by the engine's
+    backward sweep (no Jacobian is formed)."""
     amap = program.step.angle_map
     engine = backend.program(program.circuit, amap.names, program.qubits, program.measured)
-    slots, hiddens, outs = [], [], []
+    return _through_time(model, params, circuit_params, inputs, targets, hidden, amap,
+                         forward=lambda slots: (engine.expectations(slots), slots),
+                         backward=lambda slots, d_values: engine.vector_jacobian(
+                             slots, d_values)[1])
+
+
+def _through_time(model: QRUModel, params: np.ndarray, circuit_params: np.ndarray,
+                  inputs: np.ndarray, targets: np.ndarray, hidden: np.ndarray, amap: AngleMap,
+                  forward: Callable[[np.ndarray], tuple[np.ndarray, Any]],
+                  backward: Callable[[Any, np.ndarray], np.ndarray]
+                  ) -> tuple[float, np.ndarray]:
+    """The loss and its gradient by back-propagation through time.
+
+    ``forward(slots)`` gives a step's values ``[B, 2m]`` and a record; ``backward(record,
+    d_values)`` turns the cotangent of those values into that of the step's slots ``[B, S]``.
+    """
+    records, outs = [], []
     for t in range(inputs.shape[1]):
-        slots.append(amap.values(circuit_params, inputs[:, t, :], hidden))
-        hiddens.append(hidden)
-        values = engine.expectations(slots[-1])
+        x = inputs[:, t, :]
+        values, record = forward(amap.values(circuit_params, x, hidden))
+        d_params, _, d_hidden = amap.jacobians(circuit_params, x, hidden)
+        records.append((record, d_params, d_hidden))
         outs.append(values[:, : model.output_size])
         hidden = values[:, model.output_size :]
     loss, d_outs, d_scale = loss_and_output_gradient(model, params, np.stack(outs), targets)
     grad = np.zeros(model.num_circuit_parameters)
     d_hidden_next = np.zeros_like(hidden)
     for t in reversed(range(inputs.shape[1])):
-        d_values = np.concatenate([d_outs[t], d_hidden_next], axis=1)
-        d_slots = engine.vector_jacobian(slots[t], d_values)[1]
-        d_params, _, d_hidden = amap.jacobians(circuit_params, inputs[:, t, :], hiddens[t])
+        record, d_params, d_hidden = records[t]
+        d_slots = backward(record, np.concatenate([d_outs[t], d_hidden_next], axis=1))
         grad += np.einsum("bs,bsp->p", d_slots, d_params)
         d_hidden_next = np.einsum("bs,bsh->bh", d_slots, d_hidden)
     if model.readout.scale:
