@@ -100,6 +100,9 @@ def test_batched_engine_matches_cirq_on_compiled_circuits(gateset, rng):
     minus[:, k] -= 1e-6
     fd = (program.expectations(plus) - program.expectations(minus)) / 2e-6
     np.testing.assert_allclose(jacobian[:, :, k], fd, atol=1e-8)
+    cotangent = rng.normal(size=values.shape)  # the adjoint sweep undoes every native gate
+    np.testing.assert_allclose(program.vector_jacobian(slots, cotangent)[1],
+                               np.einsum("ro,ros->rs", cotangent, jacobian), atol=1e-12)
 
 
 def test_engine_refuses_slots_it_cannot_shift():

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -35,6 +36,11 @@ def test_learning_happens_on_a_separable_toy_set():
     # same seed, same result
     again = fit(TOY, data, None, config)
     np.testing.assert_array_equal(again.params, result.params)
+    # the adjoint gradient is the same gradient: the same training, up to rounding
+    adjoint = fit(TOY, data, None, dataclasses.replace(config, gradient="adjoint"))
+    np.testing.assert_allclose(adjoint.params, result.params, atol=1e-9)
+    assert [r.train_loss for r in adjoint.history] == pytest.approx(
+        [r.train_loss for r in result.history], abs=1e-10)
 
 
 def test_schedule_halves_the_rate_and_returns_to_the_best(monkeypatch):
@@ -209,6 +215,8 @@ def test_train_cli_errors(capsys):
         ({"learning_rate": float("nan")}, "learning_rate must be a positive number, got nan"),
         ({"learning_rate": -0.1}, "learning_rate must be a positive number"),
         ({"chunk_size": 0}, "chunk_size must be at least 1, got 0"),
+        ({"gradient": "backprop"},
+         "gradient must be one of parameter-shift, adjoint, got 'backprop'"),
     ],
 )
 def test_train_config_rejects_bad_options(options, message):

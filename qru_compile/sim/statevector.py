@@ -433,19 +433,14 @@ def _rotate_kernel(state: np.ndarray, stride: int, cos: np.ndarray, sin: np.ndar
                    parts: np.ndarray) -> None:
     # the matrix of each row built in the loop: building [rows, 2, 2] arrays in numpy cost
     # more than applying them on the small oscillation batches (profiled)
-    rows, dim = state.shape
     batch = len(cos)
-    for r in range(rows):
+    for r in range(state.shape[0]):
         c, s = cos[r % batch], sin[r % batch]
         a = c * parts[0, 0, 0] + s * parts[1, 0, 0]
         b = c * parts[0, 0, 1] + s * parts[1, 0, 1]
         d = c * parts[0, 1, 0] + s * parts[1, 1, 0]
         e = c * parts[0, 1, 1] + s * parts[1, 1, 1]
-        for base in range(0, dim, 2 * stride):
-            for k in range(base, base + stride):
-                x0, x1 = state[r, k], state[r, k + stride]
-                state[r, k] = a * x0 + b * x1
-                state[r, k + stride] = d * x0 + e * x1
+        _apply_to_row(state, r, stride, a, b, d, e)
 
 
 def _apply_1q(state: np.ndarray, qubit: int, n: int, matrix: np.ndarray) -> None:
@@ -457,14 +452,19 @@ def _apply_1q(state: np.ndarray, qubit: int, n: int, matrix: np.ndarray) -> None
 def _apply_1q_kernel(state: np.ndarray, stride: int, m: np.ndarray) -> None:
     # A compiled loop: numpy's vectorised form spends ~8x longer per row in temporaries
     # (measured 10.8 us against 1.3 us per 1024-amplitude row on this machine).
-    rows, dim = state.shape
-    a, b, c, d = m[0, 0], m[0, 1], m[1, 0], m[1, 1]
-    for r in range(rows):
-        for base in range(0, dim, 2 * stride):
-            for k in range(base, base + stride):
-                x0, x1 = state[r, k], state[r, k + stride]
-                state[r, k] = a * x0 + b * x1
-                state[r, k + stride] = c * x0 + d * x1
+    for r in range(state.shape[0]):
+        _apply_to_row(state, r, stride, m[0, 0], m[0, 1], m[1, 0], m[1, 1])
+
+
+@numba.njit(cache=True, inline="always")
+def _apply_to_row(state: np.ndarray, r: int, stride: int, a: complex, b: complex, c: complex,
+                  d: complex) -> None:
+    """``[[a, b], [c, d]]`` on the qubit of ``stride``, in row ``r``."""
+    for base in range(0, state.shape[1], 2 * stride):
+        for k in range(base, base + stride):
+            x0, x1 = state[r, k], state[r, k + stride]
+            state[r, k] = a * x0 + b * x1
+            state[r, k + stride] = c * x0 + d * x1
 
 
 @numba.njit(cache=True)
