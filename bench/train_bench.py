@@ -82,8 +82,8 @@ PENNYLANE_BUDGET = 120.0
 #: cirq rotation gate types and their PennyLane names.
 ROTATIONS = {cirq.Rx: "RX", cirq.Ry: "RY", cirq.Rz: "RZ"}
 COLUMNS = ("preset", "qubits / S", "eval ms/sample", "Jacobian ms/sample", "ratio", "2S+1",
-           "epoch task", "ours epoch s", "adjoint epoch s", "PennyLane Jacobian ms/sample", "PennyLane / ours",
-           "max abs(J_PL - J_ours)", "PennyLane epoch s (est.)")
+           "epoch task", "ours epoch s", "adjoint epoch s", "PennyLane Jacobian ms/sample",
+           "PennyLane / ours", "max abs(J_PL - J_ours)", "PennyLane epoch s (est.)")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -127,16 +127,35 @@ class DaskExecutor(Executor):
         if names is not None:  # readable on the dashboard, unique across calls
             token = uuid.uuid4().hex[:8]
             keys = [f"{name}-{token}" for name in names]
-        futures = self.client.map(function, list(jobs), key=keys, pure=False)
-        index = {future.key: i for i, future in enumerate(futures)}
-        results: list[Any] = [None] * len(futures)
+        # At most one job per worker is handed to Dask at a time, the next as one finishes:
+        # given all at once, Dask queued 3 of 5 folds on one worker and left the other idle
+        # (their durations are unknown to it, so it had no reason to move them).
+        jobs = list(jobs)
+        index: dict[str, int] = {}
+        submitted: list[Any] = []
+        running = as_completed(with_results=True)
+
+        def submit(i: int) -> None:
+            future = self.client.submit(function, jobs[i], key=None if keys is None else keys[i],
+                                        pure=False)
+            index[future.key] = i
+            submitted.append(future)
+            running.add(future)
+
+        results: list[Any] = [None] * len(jobs)
         try:
-            for future, result in as_completed(futures, with_results=True):
+            for i in range(min(self.workers, len(jobs))):
+                submit(i)
+            for future, result in running:
                 results[index[future.key]] = result
                 if on_result is not None:
                     on_result(index[future.key], result)
+                free = self.workers - running.count()
+                while free > 0 and len(submitted) < len(jobs):
+                    submit(len(submitted))
+                    free -= 1
         finally:
-            self.client.cancel(futures)
+            self.client.cancel(submitted)
         return results
 
     def forwarder(self, handler):

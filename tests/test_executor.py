@@ -72,6 +72,22 @@ def test_local_executor_reports_each_result_in_order():
     assert seen == [(0, 1), (1, 2), (2, 3)]
 
 
+def _jobs_the_scheduler_holds(seconds):
+    from distributed import get_client
+
+    time.sleep(seconds)
+    return get_client().run_on_scheduler(lambda dask_scheduler: sum(
+        task.state in ("queued", "processing", "waiting", "no-worker")
+        for task in dask_scheduler.tasks.values()))
+
+
+def test_dask_gets_no_more_jobs_than_workers(dask_executor):
+    """The next job goes to Dask only when one finishes: handed all at once, Dask queued long
+    folds behind one worker while the other was idle."""
+    held = dask_executor.map(_jobs_the_scheduler_holds, [0.3] * 5)
+    assert max(held) <= dask_executor.workers
+
+
 def test_dask_cross_validation_equals_local(dask_executor, local_cv, tmp_path):
     local_output, local_summary = local_cv
     reported = []

@@ -31,7 +31,6 @@ from qru_compile.train.gradients import forward_outputs, loss_and_gradient, step
 from qru_compile.train.optim import Adam
 from qru_compile.train.readout import metrics
 
-
 #: The gradient methods :func:`fit` trains with (see :func:`loss_and_gradient`).
 TRAINING_GRADIENTS = ("parameter-shift", "adjoint")
 
