@@ -285,7 +285,9 @@ def _cmd_train(args: argparse.Namespace) -> None:
                                      on_batch=progress.batch, on_done=progress.done)
     if args.task == "oscillation":
         print(f"oscillation: best autoregressive test MSE {summary['best_test_mse']:.3g} "
-              f"(median {summary['median_test_mse']:.3g}) over {restarts} restart(s)")
+              f"(median {summary['median_test_mse']:.3g}) over {restarts} restart(s); "
+              + "; ".join(f"{k} {v['test_mse']:.3g} ({v['parameters']} parameters)"
+                          for k, v in summary["baselines"].items()))
     else:
         print(f"\n{name}: {args.folds}-fold accuracy {summary['mean_accuracy']:.4f} "
               f"({model.num_parameters} parameters); "

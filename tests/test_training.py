@@ -235,3 +235,15 @@ def test_noisy_evaluation_on_a_device():
     assert report["samples"] == 3 and report["device"] == "willow_pink"
     assert 0 <= report["noisy"]["accuracy"] <= 1 and report["noisy"]["loss"] > 0
     assert report["ideal"] == evaluate(TOY, params, data)
+
+
+def test_oscillation_baselines_feed_their_predictions_back():
+    from qru_compile.train.baselines import oscillation_baselines
+
+    results = oscillation_baselines(0, windows=(1, 4))
+    # two damped sinusoids obey a linear recurrence of order 4: AR(4) continues them exactly,
+    # while one value per step without memory cannot
+    assert results["linear AR(4)"]["test_mse"] < 1e-20
+    assert results["linear AR(4)"]["parameters"] == 5
+    assert results["linear AR(1)"]["test_mse"] > 1e-2
+    assert results["MLP AR(1) (8 hidden)"]["parameters"] == 8 + 8 + 8 + 1

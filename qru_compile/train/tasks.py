@@ -22,7 +22,7 @@ from qru_compile.executor import Executor, LocalExecutor
 from qru_compile.model import QRUModel
 from qru_compile.sim.backends import get_backend
 from qru_compile.train import data as datasets
-from qru_compile.train.baselines import classical_baselines
+from qru_compile.train.baselines import classical_baselines, oscillation_baselines
 from qru_compile.train.checkpoint import Checkpoint, plot_history
 from qru_compile.train.data import Dataset
 from qru_compile.train.gradients import forward_outputs, step_circuit
@@ -392,6 +392,7 @@ def oscillation_restarts(config: TrainConfig, *, restarts: int, output: Path,
                "model_parameters": TASKS["oscillation"].model.num_parameters,
                "test_mse": test, "best_test_mse": float(np.min(test)),
                "median_test_mse": float(np.median(test)),
+               "baselines": oscillation_baselines(config.seed),
                "config": dataclasses.asdict(config)}
     (output / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
