@@ -58,6 +58,7 @@ from report_file import package_version, write_section
 
 import qru_compile as qc
 from qru_compile.lowering import LoweredStep, lower
+from qru_compile.program import z_and_x
 from qru_compile.sim.statevector import StatevectorProgram
 from qru_compile.train.data import Dataset, digits_3_vs_5, oscillation, wdbc
 
@@ -236,7 +237,7 @@ def best_time(run: Callable[[], object], repeats: int) -> float:
 def step_program(step: LoweredStep) -> StatevectorProgram:
     """The batched engine's translation of the step."""
     return StatevectorProgram.from_circuit(step.circuit, step.qubits, step.angle_map.names,
-                                           step.measured_qubits)
+                                           z_and_x(step.measured_qubits))
 
 
 def random_slots(step: LoweredStep, rows: int) -> np.ndarray:

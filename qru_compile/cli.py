@@ -111,10 +111,12 @@ def _cmd_simulate(args: argparse.Namespace) -> None:
     params = load_json_array(args.params, "params")
     inputs = load_json_array(args.inputs, "inputs")
     hidden = load_json_array(args.initial_hidden, "initial_hidden") if args.initial_hidden else None
-    result = simulate_sequence(model, params, inputs, backend=args.backend, initial_hidden=hidden)
+    result = simulate_sequence(model, params, inputs, backend=args.backend, device=args.device,
+                               initial_hidden=hidden)
     payload = {
         "model": model.to_dict(),
         "backend": args.backend,
+        "step": "logical" if args.device is None else f"compiled for {args.device}",
         "layout": {"outs": "[T][batch][<Z_d0>, <X_d0>, ...]",
                    "hidden": "[T][batch][<Z_h0>, <X_h0>, ...]"},
         "outs": result.outs.tolist(),
@@ -260,7 +262,10 @@ def _cmd_train(args: argparse.Namespace) -> None:
                                    ("lr_patience", args.lr_patience),
                                    ("min_learning_rate", args.min_learning_rate),
                                    ("chunk_size", args.chunk_size),
-                                   ("gradient", args.gradient)) if v is not None}
+                                   ("gradient", args.gradient),
+                                   ("backend", args.backend),
+                                   ("noise", args.noise or None),
+                                   ("shots", args.shots)) if v is not None}
     config = dataclasses.replace(defaults.config, **overrides)
     val_fraction = args.val_fraction if args.val_fraction is not None else defaults.val_fraction
     restarts = args.restarts if args.restarts is not None else defaults.restarts
@@ -321,7 +326,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
                                          trajectories=args.trajectories, shots=args.shots)
     else:
         report = {"samples": len(data), "device": args.device,
-                  "ideal": evaluate(model, params, data, device=args.device)}
+                  "backend": args.backend,
+                  "ideal": evaluate(model, params, data, backend=args.backend,
+                                    device=args.device)}
     print(json.dumps(report, indent=1))
 
 
@@ -331,6 +338,13 @@ def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", required=True, help="device name (see `qru devices`)")
     parser.add_argument("--gateset", choices=["cz", "sqrt_iswap", "sycamore"],
                         help="native gateset (default: the device's first)")
+
+
+def _add_backend_argument(parser: argparse.ArgumentParser, default: str | None) -> None:
+    parser.add_argument("--backend", default=default, choices=["auto", *BACKENDS],
+                        help="simulator: auto (default: the batched float64 engine below 12 "
+                             "qubits, qsim from there), numpy (the engine), qsim (float32), "
+                             "cirq (float64 reference)")
 
 
 def _add_scheduler_arguments(parser: argparse.ArgumentParser) -> None:
@@ -361,8 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--inputs", required=True,
                           help="JSON array [batch][T][I] (or object with 'inputs')")
     simulate.add_argument("--initial-hidden", help="JSON array [batch][2*nh] or [2*nh]")
-    simulate.add_argument("--backend", default="qsim", choices=sorted(BACKENDS),
-                          help="qsim (float32), cirq (float64 reference), numpy (batched float64)")
+    _add_backend_argument(simulate, "auto")
+    simulate.add_argument("--device", help="simulate the step compiled for this device")
     simulate.add_argument("--output", help="write results to this JSON file (default: stdout)")
     simulate.set_defaults(run=_cmd_simulate)
 
@@ -411,6 +425,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--label", help="with --data: label column")
     train.add_argument("--steps", type=int, help="with --data: time steps per sequence")
     train.add_argument("--device", help="train on the step compiled for this device")
+    train.add_argument("--noise", action="store_true",
+                       help="with --device: train under a fitted model of what the device "
+                            "reports (noise injection: attenuation, bias and noise per "
+                            "observable, fitted on its calibrated noisy simulation)")
+    train.add_argument("--shots", type=int,
+                       help="with --noise: shots per basis and step the model will run with")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--learning-rate", type=float)
@@ -433,6 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="share of each training fold held out for early stopping "
                             "(0: select the best training-loss epoch; default per task)")
     _add_scheduler_arguments(train)
+    _add_backend_argument(train, None)
     train.add_argument("--chunk-size", type=int,
                        help="distribute each mini-batch's gradient in chunks of this many "
                             "samples (instead of distributing whole folds / restarts)")
@@ -450,6 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--shots", type=int, help="finite shots per expectation value")
     evaluate.add_argument("--trajectories", type=int, default=64)
     evaluate.add_argument("--samples", type=int, help="evaluate only the first N test samples")
+    _add_backend_argument(evaluate, "auto")
     evaluate.set_defaults(run=_cmd_evaluate)
     return parser
 

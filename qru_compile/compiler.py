@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -26,6 +27,7 @@ from qru_compile.passes import (
 )
 from qru_compile.passes.optimize import merge_fixed_single_qubit_runs
 from qru_compile.pipeline import Callback, CompilationUnit, CompileContext, Pipeline, Stage
+from qru_compile.program import StepProgram, z_and_x
 from qru_compile.report import CompileReport, circuit_metrics, depth_certificate
 
 #: Sequence lengths the constant-depth certificate checks.
@@ -89,6 +91,15 @@ class CompileResult:
     def resolver(self, params: Any, x_t: Any, h_prev: Any = None) -> cirq.ParamResolver:
         """A resolver binding every angle slot of :attr:`circuit` for one step."""
         return self.step.resolver(self.slot_values(params, x_t, h_prev))
+
+    @functools.cached_property
+    def program(self) -> StepProgram:
+        """The compiled step as simulation and training run it: the routed circuit, the state
+        over every qubit it touches, ``<Z>``/``<X>`` where each logical qubit ends."""
+        measured = [self.measured_qubits[q.name] for q in self.step.measured_qubits]
+        qubits = tuple(sorted(set(self.circuit.all_qubits()) | set(measured)))
+        return StepProgram(self.model, self.circuit, self.step.angle_map, qubits,
+                           z_and_x(measured), self.device.name, self.gateset)
 
     def step_circuits(self, length: int) -> tuple[cirq.FrozenCircuit, ...]:
         """The circuit each of ``length`` steps executes (one compiled artefact, reused)."""

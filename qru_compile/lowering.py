@@ -131,6 +131,43 @@ class AngleMap:
         d_hidden = d_hidden * arcsin_derivative(np.asarray(hidden, dtype=float))[:, None, :]
         return d_params, d_inputs, d_hidden
 
+    def pullback(self, params: np.ndarray, inputs: np.ndarray, hidden: np.ndarray,
+                 d_slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The chain rule through the map: cotangents of the parameters and hidden inputs.
+
+        Each slot depends on one weight, at most one bias and one signal, so this is a scatter
+        of ``d_slots``, not a product with the dense :meth:`jacobians`.
+
+        Args:
+            params: circuit parameters, shape ``[P]``.
+            inputs: ``x_t``, shape ``[B, I]``.
+            hidden: previous hidden vectors, shape ``[B, 2*nh]``.
+            d_slots: cotangents of the slot values, ``[B, S]``.
+
+        Returns:
+            ``(d params [P], d hidden [B, 2*nh])``, the hidden one through the clipped arcsin.
+        """
+        params = self._check_params(params)
+        z = self._signals(inputs, hidden)
+        size = self.num_circuit_parameters
+        d_params = np.bincount(self.weight, np.sum(d_slots * z[:, self.source], axis=0),
+                               minlength=size)
+        has_bias = self.bias >= 0
+        d_params += np.bincount(self.bias[has_bias], np.sum(d_slots[:, has_bias], axis=0),
+                                minlength=size)
+        d_signals = (d_slots * params[self.weight]) @ self._hidden_sources
+        d_hidden = d_signals * arcsin_derivative(np.asarray(hidden, dtype=float))
+        return d_params, d_hidden
+
+    @functools.cached_property
+    def _hidden_sources(self) -> np.ndarray:
+        """``[S, 2*nh]``: 1 where slot ``s`` takes hidden value ``j`` as its signal."""
+        onehot = np.zeros((self.num_slots, self.hidden_size))
+        hidden = np.flatnonzero((self.source >= self.num_inputs)
+                                & (self.source < self.constant_source))
+        onehot[hidden, self.source[hidden] - self.num_inputs] = 1.0
+        return onehot
+
     def _check_params(self, params: np.ndarray) -> np.ndarray:
         params = np.asarray(params, dtype=float)
         if params.shape != (self.num_circuit_parameters,):

@@ -141,3 +141,52 @@ def test_compile_report_formats(capsys, tmp_path, fmt):
 def test_compile_errors(capsys, argv, message):
     status, _, err = run(capsys, *argv)
     assert status == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_backend_option_on_simulate_train_and_evaluate(capsys, tmp_path, golden_wdbc):
+    """--backend reaches the simulator on all three commands (and --device on simulate)."""
+    params, inputs = tmp_path / "p.json", tmp_path / "x.json"
+    params.write_text(json.dumps(golden_wdbc["params"]))
+    inputs.write_text(json.dumps(golden_wdbc["inputs"]))
+    outs = {}
+    for backend in ("numpy", "qsim"):
+        status, out, _ = run(capsys, "simulate", "wdbc", "--params", str(params), "--inputs",
+                             str(inputs), "--backend", backend, "--device", "rainbow")
+        assert status == 0
+        outs[backend] = json.loads(out)
+        assert outs[backend]["backend"] == backend
+        assert outs[backend]["step"] == "compiled for rainbow"
+    np.testing.assert_allclose(outs["qsim"]["outs"], outs["numpy"]["outs"], atol=1e-5)
+    expected = np.array([step["outs"] for step in golden_wdbc["steps"]])
+    np.testing.assert_allclose(outs["numpy"]["outs"], expected, atol=1e-9)
+
+    rows = ["a,b,label"] + [f"{0.1 * i},{1 - 0.1 * i},{i % 2}" for i in range(8)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    qc.QRUModel(I=1, H=4, L=1, name="tiny", readout=qc.Readout(kind="binary")).save(
+        tmp_path / "m.json")
+    fits = {}
+    for backend in ("numpy", "cirq"):
+        status, _, err = run(capsys, "train", "--data", str(tmp_path / "d.csv"), "--model",
+                             str(tmp_path / "m.json"), "--columns", "a,b", "--label", "label",
+                             "--steps", "2", "--folds", "2", "--epochs", "1", "--restarts", "1",
+                             "--backend", backend, "--output", str(tmp_path / backend))
+        assert status == 0, err
+        fits[backend] = json.loads((tmp_path / backend / "fold0.json").read_text())
+        assert fits[backend]["config"]["backend"] == backend
+    np.testing.assert_allclose(fits["cirq"]["params"], fits["numpy"]["params"], atol=1e-10)
+
+    from qru_compile.train.checkpoint import Checkpoint
+    from qru_compile.train.loop import TrainConfig
+
+    model = qc.QRUModel.preset("wdbc")
+    Checkpoint(model, model.initial_parameters(seed=0), TrainConfig(), {}, (), "wdbc",
+               {"test_index": [0, 5, 9]}).save(tmp_path / "wdbc.json")
+    scores = {}
+    for backend in ("numpy", "cirq"):
+        status, out, _ = run(capsys, "evaluate", str(tmp_path / "wdbc.json"), "--backend",
+                             backend)
+        assert status == 0
+        scores[backend] = json.loads(out)
+        assert scores[backend]["backend"] == backend and scores[backend]["samples"] == 3
+    assert scores["cirq"]["ideal"]["loss"] == pytest.approx(scores["numpy"]["ideal"]["loss"],
+                                                            abs=1e-9)

@@ -121,7 +121,7 @@ def test_backend_instances_and_threads(rng):
         ({"params": np.full(34, np.inf)}, r"params: 34 value\(s\) are NaN or infinite"),
         ({"initial_hidden": np.zeros(7)}, r"initial_hidden: expected shape \[1, 8\] or \[8\]"),
         ({"initial_hidden": np.full(8, 1.5)}, r"initial_hidden: values must lie in \[-1, 1\]"),
-        ({"backend": "lightning"}, r"unknown backend .lightning.; known backends: qsim, cirq, numpy"),
+        ({"backend": "lightning"}, r"unknown backend .lightning.; known backends: auto, qsim, cirq, numpy"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(kwargs, message):

@@ -1,23 +1,28 @@
-"""Exact simulation of QRU sequences on qsim (default) or Cirq's double-precision simulator."""
+"""Exact simulation of QRU sequences: backends, the rollout over time steps, sequences."""
 
 from qru_compile.sim.backends import (
     BACKENDS,
+    CAPABILITIES,
+    Backend,
     CirqBackend,
-    ExpectationBackend,
     NumpyBackend,
     QsimBackend,
     get_backend,
 )
-from qru_compile.sim.sequence import SequenceResult, simulate_sequence, step_expectations
+from qru_compile.sim.rollout import Feedback, Rollout, rollout
+from qru_compile.sim.sequence import SequenceResult, simulate_sequence
 
 __all__ = [
     "BACKENDS",
+    "CAPABILITIES",
+    "Backend",
     "CirqBackend",
-    "ExpectationBackend",
+    "Feedback",
     "NumpyBackend",
     "QsimBackend",
+    "Rollout",
     "SequenceResult",
     "get_backend",
+    "rollout",
     "simulate_sequence",
-    "step_expectations",
 ]

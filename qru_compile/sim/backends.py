@@ -1,74 +1,114 @@
-"""Expectation-value backends: qsim (default, single precision), Cirq (double precision,
-the reference) and the batched numpy engine (double precision, for training).
+"""Backends: what runs a step program, and what each can compute.
 
-A backend evaluates one step circuit for many sets of angle-slot values in one simulator call
-(a parameter sweep) and returns ``<Z>`` and ``<X>`` of every measured qubit.
+Three backends evaluate a :class:`~qru_compile.program.StepProgram` for many rows of angle-slot
+values at once: ``numpy``, the batched double-precision engine
+(:mod:`qru_compile.sim.statevector`, compiled with numba: fastest at these sizes); ``qsim``,
+Google's single-precision simulator (about 1e-6 accurate); and ``cirq``, Cirq's
+double-precision simulator, the reference.
+
+Each backend declares its capabilities, in the spirit of PennyLane's device API
+(``supports_derivatives`` / ``compute_derivatives`` / ``compute_vjp``), so that gradient code
+asks for what it needs instead of checking which class it holds:
+
+* ``expectations``: the observables' values per row;
+* ``jacobian``: values and the parameter-shift Jacobian ``(f(t + pi/2) - f(t - pi/2)) / 2``
+  per slot (every backend: by literal shifted evaluations, as on hardware, unless the
+  backend has a faster exact way);
+* ``vjp``: the Jacobian's product with a cotangent by the adjoint method (a simulator's
+  shortcut: one backward sweep of the state, no shifted circuits).
+
+Asking a backend for a capability it lacks raises :class:`BackendError` naming the backends
+that have it.
 """
 
 from __future__ import annotations
 
+import abc
 import dataclasses
-import functools
-from collections.abc import Sequence
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar
 
 import cirq
 import numpy as np
-import qsimcirq
 
 from qru_compile.errors import BackendError
+from qru_compile.program import StepProgram
+from qru_compile.sim.qsim_kernel import QsimKernel
 from qru_compile.sim.statevector import StatevectorProgram
 
+#: Every capability a backend may declare.
+CAPABILITIES = ("expectations", "jacobian", "vjp")
 
-class ExpectationBackend(Protocol):
-    """Evaluates ``[<Z_q>, <X_q>]`` for every measured qubit and every row of slot values."""
+
+class Backend(abc.ABC):
+    """A simulator that runs step programs; subclasses declare :attr:`capabilities`."""
 
     name: ClassVar[str]
+    capabilities: ClassVar[frozenset[str]]
 
-    def expectations(
-        self,
-        circuit: cirq.AbstractCircuit,
-        slot_names: Sequence[str],
-        slot_values: np.ndarray,
-        qubits: Sequence[cirq.Qid],
-        measured: Sequence[cirq.Qid],
-    ) -> np.ndarray:
-        """Expectation values.
+    def supports(self, capability: str) -> bool:
+        """Whether this backend can compute ``capability`` (one of :data:`CAPABILITIES`)."""
+        return capability in self.capabilities
+
+    def require(self, capability: str, purpose: str) -> None:
+        """Raise a one-line :class:`BackendError` if ``capability`` is missing.
 
         Args:
-            circuit: a circuit whose symbols are ``slot_names``.
-            slot_names: the symbol names, in the column order of ``slot_values``.
-            slot_values: shape ``[N, S]``, one row per parameter set.
-            qubits: the full qubit order of the state.
-            measured: qubits whose ``<Z>`` and ``<X>`` are returned.
-
-        Returns:
-            Shape ``[N, 2 * len(measured)]``: ``<Z_m0>, <X_m0>, <Z_m1>, ...`` per row.
+            capability: one of :data:`CAPABILITIES`.
+            purpose: what needs it, for the message (e.g. "the adjoint gradient").
         """
-        ...
+        if not self.supports(capability):
+            able = [name for name, cls in BACKENDS.items() if capability in cls.capabilities]
+            raise BackendError(f"backend {self.name!r} cannot compute {purpose} "
+                               f"({capability!r}); backends that can: {', '.join(able)}")
+
+    @abc.abstractmethod
+    def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
+        """The observables' expectation values, ``[N, O]`` for slot values ``[N, S]``."""
+
+    def jacobian(self, program: StepProgram,
+                 slot_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Values ``[N, O]`` and parameter-shift Jacobian ``[N, O, S]``.
+
+        The default evaluates every slot shifted by ``+-pi/2``, ``2 S + 1`` rows per row, in
+        one call of :meth:`expectations`, as hardware would.
+        """
+        self.require("jacobian", "parameter-shift Jacobians")
+        batch, count = slot_values.shape
+        shifts = np.zeros((2 * count + 1, count))
+        shifts[1 : count + 1] = np.eye(count) * np.pi / 2
+        shifts[count + 1 :] = -np.eye(count) * np.pi / 2
+        rows = (slot_values[:, None, :] + shifts[None]).reshape(-1, count)
+        values = self.expectations(program, rows).reshape(batch, 2 * count + 1, -1)
+        jacobian = (values[:, 1 : count + 1] - values[:, count + 1 :]) / 2  # [N, S, O]
+        return values[:, 0], np.transpose(jacobian, (0, 2, 1))
+
+    def final_states(self, program: StepProgram,
+                     slot_values: np.ndarray) -> tuple[np.ndarray, Any]:
+        """Values ``[N, O]`` and what :meth:`vjp` needs to sweep back (final states)."""
+        self.require("vjp", "the adjoint gradient")
+        raise NotImplementedError  # pragma: no cover
+
+    def vjp(self, program: StepProgram, slot_values: np.ndarray, cotangent: np.ndarray,
+            states: Any = None) -> np.ndarray:
+        """``sum_o cotangent[r, o] * jacobian[r, o, s]`` per row, ``[N, S]``, by the adjoint
+        method (``states`` from :meth:`final_states` spare a forward run)."""
+        self.require("vjp", "the adjoint gradient")
+        raise NotImplementedError  # pragma: no cover
 
 
-def _observables(measured: Sequence[cirq.Qid]) -> list[cirq.PauliString]:
-    return [pauli(q) for q in measured for pauli in (cirq.Z, cirq.X)]
-
-
-def _resolvers(slot_names: Sequence[str], slot_values: np.ndarray) -> list[cirq.ParamResolver]:
-    return [cirq.ParamResolver(dict(zip(slot_names, row.tolist()))) for row in slot_values]
-
-
-def _sweep(simulator: cirq.SimulatesExpectationValues, circuit: cirq.AbstractCircuit,
-           slot_names: Sequence[str], slot_values: np.ndarray, qubits: Sequence[cirq.Qid],
-           measured: Sequence[cirq.Qid]) -> np.ndarray:
-    """One parameter sweep: every row of slot values in a single simulator call."""
-    results = simulator.simulate_expectation_values_sweep(
-        circuit, _observables(measured), _resolvers(slot_names, slot_values),
-        qubit_order=list(qubits))
-    return np.real(np.asarray(results, dtype=complex))
+def resolvers(program: StepProgram, slot_values: np.ndarray) -> list[cirq.ParamResolver]:
+    """One resolver per row of slot values (for Cirq-style sweeps)."""
+    names = program.slot_names
+    return [cirq.ParamResolver(dict(zip(names, row.tolist()))) for row in slot_values]
 
 
 @dataclasses.dataclass(frozen=True)
-class QsimBackend:
+class QsimBackend(Backend):
     """qsim's compiled state-vector simulator (single precision, about 1e-6 accurate).
+
+    A program is translated once into qsim gates (:class:`~qru_compile.sim.qsim_kernel.
+    QsimKernel`); each row then only rebinds its angle values, instead of qsimcirq's resolve
+    and translation per point (19-95x less time per point at 8-12 qubits, bench/).
 
     Attributes:
         threads: qsim CPU threads. One is the default: on small circuits more threads only add
@@ -77,96 +117,100 @@ class QsimBackend:
     """
 
     name: ClassVar[str] = "qsim"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"expectations", "jacobian"})
     threads: int = 1
 
-    def expectations(
-        self,
-        circuit: cirq.AbstractCircuit,
-        slot_names: Sequence[str],
-        slot_values: np.ndarray,
-        qubits: Sequence[cirq.Qid],
-        measured: Sequence[cirq.Qid],
-    ) -> np.ndarray:
-        return _sweep(_qsim_simulator(self.threads), circuit, slot_names, slot_values, qubits,
-                      measured)
+    def kernel(self, program: StepProgram) -> QsimKernel:
+        """The program translated for qsim (once per program and thread count)."""
+        return program.translation(f"qsim:{self.threads}", lambda: QsimKernel(
+            program.circuit, program.qubits, program.slot_names, program.observables,
+            threads=self.threads))
 
-
-@functools.lru_cache(maxsize=8)
-def _qsim_simulator(threads: int) -> qsimcirq.QSimSimulator:
-    return qsimcirq.QSimSimulator(qsim_options=qsimcirq.QSimOptions(cpu_threads=threads))
+    def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
+        return self.kernel(program).expectations(slot_values)
 
 
 @dataclasses.dataclass(frozen=True)
-class CirqBackend:
+class CirqBackend(Backend):
     """Cirq's state-vector simulator in double precision: the reference backend."""
 
     name: ClassVar[str] = "cirq"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"expectations", "jacobian"})
 
-    def expectations(
-        self,
-        circuit: cirq.AbstractCircuit,
-        slot_names: Sequence[str],
-        slot_values: np.ndarray,
-        qubits: Sequence[cirq.Qid],
-        measured: Sequence[cirq.Qid],
-    ) -> np.ndarray:
-        return _sweep(cirq.Simulator(dtype=np.complex128), circuit, slot_names, slot_values,
-                      qubits, measured)
-
-
-@functools.lru_cache(maxsize=32)
-def statevector_program(circuit: cirq.AbstractCircuit, qubits: tuple[cirq.Qid, ...],
-                        slot_names: tuple[str, ...],
-                        measured: tuple[cirq.Qid, ...]) -> StatevectorProgram:
-    """The batched engine's translation of a circuit (cached: translation takes milliseconds)."""
-    return StatevectorProgram.from_circuit(circuit, qubits, slot_names, measured)
+    def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
+        results = cirq.Simulator(dtype=np.complex128).simulate_expectation_values_sweep(
+            program.circuit, list(program.observables), resolvers(program, slot_values),
+            qubit_order=list(program.qubits))
+        return np.real(np.asarray(results, dtype=complex))
 
 
 @dataclasses.dataclass(frozen=True)
-class NumpyBackend:
-    """The batched numpy state-vector engine (double precision; fastest for these sizes).
+class NumpyBackend(Backend):
+    """The batched state-vector engine (double precision; fastest for these sizes).
 
-    See :mod:`qru_compile.sim.statevector`. It also computes parameter-shift Jacobians with
-    shared prefixes (:meth:`shift_jacobian`).
+    See :mod:`qru_compile.sim.statevector`: its parameter-shift Jacobian shares the gates
+    before each slot between the shifted evaluations, and it has the adjoint method.
     """
 
     name: ClassVar[str] = "numpy"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"expectations", "jacobian", "vjp"})
 
-    def program(self, circuit: cirq.AbstractCircuit, slot_names: Sequence[str],
-                qubits: Sequence[cirq.Qid], measured: Sequence[cirq.Qid]) -> StatevectorProgram:
-        """The translated circuit."""
-        return statevector_program(cirq.FrozenCircuit(circuit), tuple(qubits),
-                                   tuple(slot_names), tuple(measured))
+    @staticmethod
+    def engine(program: StepProgram) -> StatevectorProgram:
+        """The program translated for the engine (once per program)."""
+        return program.translation("numpy", lambda: StatevectorProgram.from_circuit(
+            program.circuit, program.qubits, program.slot_names, program.observables))
 
-    def expectations(
-        self,
-        circuit: cirq.AbstractCircuit,
-        slot_names: Sequence[str],
-        slot_values: np.ndarray,
-        qubits: Sequence[cirq.Qid],
-        measured: Sequence[cirq.Qid],
-    ) -> np.ndarray:
-        return self.program(circuit, slot_names, qubits, measured).expectations(slot_values)
+    def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
+        return self.engine(program).expectations(slot_values)
+
+    def jacobian(self, program: StepProgram,
+                 slot_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.engine(program).shift_jacobian(slot_values)
+
+    def final_states(self, program: StepProgram,
+                     slot_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.engine(program).final_states(slot_values)
+
+    def vjp(self, program: StepProgram, slot_values: np.ndarray, cotangent: np.ndarray,
+            states: Any = None) -> np.ndarray:
+        return self.engine(program).vector_jacobian(slot_values, cotangent, states)[1]
 
 
-BACKENDS: dict[str, type[QsimBackend] | type[CirqBackend] | type[NumpyBackend]] = {
+BACKENDS: dict[str, type[Backend]] = {
     QsimBackend.name: QsimBackend,
     CirqBackend.name: CirqBackend,
     NumpyBackend.name: NumpyBackend,
 }
 
 
-def get_backend(backend: str | ExpectationBackend) -> ExpectationBackend:
-    """A backend instance from its name (``"qsim"`` or ``"cirq"``) or the instance itself.
+#: ``"auto"`` picks qsim from this many qubits up. Measured (bench/qsim_kernel_bench.py, per
+#: point, QRU user models): at 8 qubits the batched engine is as fast forward and 5x faster for
+#: parameter-shift Jacobians (it shares the gates before each slot); at 12 qubits qsim is 2.4x
+#: faster forward and 1.45x for Jacobians, at 16 8x and 4x; and the engine's permutation tables
+#: grow as ``2**n * n`` (1.4 GB at 20 qubits). The adjoint method is the engine's alone.
+QSIM_FROM_QUBITS = 12
+
+
+def get_backend(backend: str | Backend, program: StepProgram | None = None,
+                needs: str = "expectations") -> Backend:
+    """A backend instance from its name (see :data:`BACKENDS`, or ``"auto"``) or the instance.
+
+    Args:
+        backend: a name, ``"auto"`` (the fastest backend with ``needs`` for ``program``'s
+            size, see :data:`QSIM_FROM_QUBITS`) or an instance (returned as it is).
+        program: what will run (needed by ``"auto"``).
+        needs: the capability the caller will use.
 
     Raises:
         BackendError: for an unknown name; the message lists the known ones.
     """
-    if not isinstance(backend, str):
+    if isinstance(backend, Backend):
         return backend
-    try:
-        return BACKENDS[backend]()
-    except KeyError:
-        raise BackendError(
-            f"unknown backend {backend!r}; known backends: {', '.join(BACKENDS)}"
-        ) from None
+    if backend == "auto" and program is not None:
+        small = len(program.qubits) < QSIM_FROM_QUBITS
+        return NumpyBackend() if small or needs == "vjp" else QsimBackend()
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise BackendError(f"unknown backend {backend!r}; known backends: auto, "
+                           f"{', '.join(BACKENDS)}")
+    return BACKENDS[backend]()

@@ -1,8 +1,7 @@
-"""Run batches of input sequences through a QRU, step by step.
+"""Simulate batches of input sequences through a QRU, logical or compiled.
 
 Every step is a fresh circuit from ``|0...0>``; the step's hidden expectation values become the
-next step's hidden input (through ``arcsin``, in the angle map). All sequences of a batch are
-evaluated in one simulator call per step.
+next step's hidden input (see :mod:`qru_compile.sim.rollout`, which runs the steps).
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from qru_compile import validation
-from qru_compile.lowering import LoweredStep, lower
-from qru_compile.model import QRUModel
-from qru_compile.sim.backends import ExpectationBackend, get_backend
+from qru_compile.sim.backends import Backend, get_backend
+from qru_compile.sim.rollout import rollout
+from qru_compile.targets import Target, model_of, step_program
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -32,45 +31,27 @@ class SequenceResult:
     hidden: np.ndarray
 
 
-def step_expectations(
-    step: LoweredStep,
-    params: np.ndarray,
-    inputs: np.ndarray,
-    hidden: np.ndarray,
-    backend: ExpectationBackend,
-) -> np.ndarray:
-    """Expectation values of one step for a batch, shape ``[batch, 2*(nd+nh)]``.
-
-    Args:
-        step: the lowered step.
-        params: circuit parameters ``[P]``.
-        inputs: ``x_t`` for each sequence, ``[batch, I]``.
-        hidden: previous hidden vectors, ``[batch, 2*nh]``.
-        backend: the simulator.
-    """
-    slots = step.angle_map.values(params, inputs, hidden)
-    return backend.expectations(
-        step.circuit, step.angle_map.names, slots, step.qubits, step.measured_qubits
-    )
-
-
 def simulate_sequence(
-    model: QRUModel,
+    target: Target,
     params: Any,
     inputs: Any,
     *,
-    backend: str | ExpectationBackend = "qsim",
+    backend: str | Backend = "auto",
+    device: str | None = None,
     initial_hidden: Any = None,
 ) -> SequenceResult:
     """Simulate a batch of sequences exactly (expectation values, no shots).
 
     Args:
-        model: the QRU model.
+        target: a model (its logical step), a :class:`~qru_compile.compiler.CompileResult`
+            or a step program (see :mod:`qru_compile.targets`).
         params: circuit parameters, shape ``[num_circuit_parameters]`` (the full vector with the
             output scale is accepted too; the scale plays no part in the circuit).
         inputs: shape ``[batch, T, I]``.
-        backend: ``"qsim"`` (default, single precision), ``"cirq"`` (double precision) or a
-            backend instance.
+        backend: ``"auto"`` (default: the batched double-precision engine below 12 qubits,
+            qsim from there), ``"numpy"`` (the engine), ``"qsim"`` (single precision),
+            ``"cirq"`` (double precision, the reference) or a backend instance.
+        device: with a model: simulate its step compiled for this device.
         initial_hidden: hidden vector of the first step, ``[batch, 2*nh]`` or ``[2*nh]``;
             zeros by default.
 
@@ -81,17 +62,10 @@ def simulate_sequence(
         InputError: for arrays of the wrong shape or with NaN/inf values.
         BackendError: for an unknown backend.
     """
+    model = model_of(target)
     params = validation.circuit_parameters(model, params)
     inputs = validation.sequence_inputs(model, inputs)
-    batch, steps, _ = inputs.shape
-    hidden = validation.hidden_state(model, initial_hidden, batch)
-    simulator = get_backend(backend)
-    step = lower(model)
-    split = model.output_size
-    outs = np.empty((steps, batch, split))
-    hiddens = np.empty((steps, batch, model.hidden_size))
-    for t in range(steps):
-        values = step_expectations(step, params, inputs[:, t, :], hidden, simulator)
-        outs[t], hiddens[t] = values[:, :split], values[:, split:]
-        hidden = hiddens[t]
-    return SequenceResult(outs=outs, hidden=hiddens)
+    hidden = validation.hidden_state(model, initial_hidden, len(inputs))
+    program = step_program(target, device)
+    result = rollout(program, get_backend(backend, program), params, inputs, hidden)
+    return SequenceResult(outs=result.outs, hidden=result.hidden)

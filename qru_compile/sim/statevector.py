@@ -194,19 +194,26 @@ class StatevectorProgram:
     Attributes:
         num_qubits: qubits of the state (in ``qubits`` order).
         ops: the operations in order.
-        measured: state positions whose ``<Z>``, ``<X>`` are returned.
+        observables: the Pauli strings whose expectation values are returned, as bit masks.
         num_slots: columns of the slot-value arrays.
     """
 
     num_qubits: int
     ops: tuple[_Op, ...]
-    measured: tuple[int, ...]
+    observables: PauliMasks
     num_slots: int
 
     @classmethod
     def from_circuit(cls, circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid],
-                     slot_names: Sequence[str], measured: Sequence[cirq.Qid]) -> StatevectorProgram:
+                     slot_names: Sequence[str],
+                     observables: Sequence[cirq.PauliString]) -> StatevectorProgram:
         """Translate ``circuit`` (measurements dropped) for the given slot order.
+
+        Args:
+            circuit: the circuit; its symbols are angle slots.
+            qubits: the state's qubit order (a superset of the circuit's qubits).
+            slot_names: the symbols, in the column order of the slot-value arrays.
+            observables: Pauli strings on ``qubits`` (any mix of X, Y, Z; real coefficient).
 
         Raises:
             BackendError: for gates the engine cannot apply (more than two qubits other than
@@ -241,17 +248,18 @@ class StatevectorProgram:
         if len(rotations) != len(set(rotations)):
             raise BackendError("a slot drives more than one rotation; the batched engine needs "
                                "each slot on exactly one gate (see shiftability)")
-        return cls(n, tuple(_fuse(ops)), tuple(position[q] for q in measured), len(slot_names))
+        return cls(n, tuple(_fuse(ops)), PauliMasks.from_pauli_strings(observables, position),
+                   len(slot_names))
 
     # ------------------------------------------------------------------------------ running
     def expectations(self, slot_values: np.ndarray) -> np.ndarray:
-        """``<Z>, <X>`` of each measured qubit for every row of slot values ``[N, S]``."""
+        """Every observable's expectation value for each row of slot values ``[N, S]``."""
         slot_values = np.asarray(slot_values, dtype=float)
         rows = max(1, _MAX_AMPLITUDES >> self.num_qubits)
         return np.concatenate([
             self._expect(self._run(slot_values[i : i + rows], shift=False)[0])
             for i in range(0, len(slot_values), rows)
-        ]) if len(slot_values) else np.zeros((0, 2 * len(self.measured)))
+        ]) if len(slot_values) else np.zeros((0, self.observables.count))
 
     def shifted_values(self, slot_values: np.ndarray) -> tuple[np.ndarray, np.ndarray,
                                                                 np.ndarray]:
@@ -260,7 +268,7 @@ class StatevectorProgram:
         Slot ``k``'s gate is ``exp(-i t P / 2)``; its shifted evaluations are at ``t +- pi/2``.
 
         Returns:
-            ``(values [N, 2m], plus [N, 2m, S], minus [N, 2m, S])``.
+            ``(values [N, O], plus [N, O, S], minus [N, O, S])``.
         """
         slot_values = np.asarray(slot_values, dtype=float)
         total = len(slot_values)
@@ -287,21 +295,28 @@ class StatevectorProgram:
         """Values and parameter-shift Jacobian ``(f(t + pi/2) - f(t - pi/2)) / 2`` per row.
 
         Returns:
-            ``(values [N, 2m], jacobian [N, 2m, S])``.
+            ``(values [N, O], jacobian [N, O, S])``.
         """
         values, plus, minus = self.shifted_values(slot_values)
         return values, (plus - minus) / 2
 
-    def vector_jacobian(self, slot_values: np.ndarray,
-                        cotangent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def final_states(self, slot_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Expectation values ``[N, O]`` and final states ``[N, 2**n]`` (for
+        :meth:`vector_jacobian`, which then need not run the circuit again)."""
+        states = self._run(np.asarray(slot_values, dtype=float), shift=False)[0]
+        return self._expect(states), states
+
+    def vector_jacobian(self, slot_values: np.ndarray, cotangent: np.ndarray,
+                        final: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Values and the product ``cotangent . jacobian`` per row, by the adjoint method.
 
         Args:
             slot_values: ``[N, S]``.
-            cotangent: ``[N, 2m]``, one weight per returned value.
+            cotangent: ``[N, O]``, one weight per returned value.
+            final: the rows' final states from :meth:`final_states`, if already computed.
 
         Returns:
-            ``(values [N, 2m], products [N, S])``; ``products[r, s]`` equals
+            ``(values [N, O], products [N, S])``; ``products[r, s]`` equals
             ``sum_o cotangent[r, o] * shift_jacobian(slot_values)[1][r, o, s]``.
         """
         slot_values = np.asarray(slot_values, dtype=float)
@@ -309,19 +324,21 @@ class StatevectorProgram:
         chunk = max(1, _MAX_AMPLITUDES >> (self.num_qubits + 1))
         values, products = [], []
         for i in range(0, len(slot_values), chunk):
-            v, p = self._adjoint(slot_values[i : i + chunk], cotangent[i : i + chunk])
+            rows = slice(i, i + chunk)
+            states = self._run(slot_values[rows], shift=False)[0] if final is None \
+                else final[rows]
+            v, p = self._adjoint(slot_values[rows], cotangent[rows], states)
             values.append(v)
             products.append(p)
         if not values:
-            return np.zeros((0, 2 * len(self.measured))), np.zeros((0, self.num_slots))
+            return np.zeros((0, self.observables.count)), np.zeros((0, self.num_slots))
         return np.concatenate(values), np.concatenate(products)
 
-    def _adjoint(self, slot_values: np.ndarray,
-                 cotangent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _adjoint(self, slot_values: np.ndarray, cotangent: np.ndarray,
+                 final: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         batch, n = len(slot_values), self.num_qubits
-        final = self._run(slot_values, shift=False)[0]
         # rows [psi (batch), lambda = O_c psi (batch)], swept back through every operation
-        state = np.concatenate([final, _weighted_paulis(final, cotangent, self._strides())])
+        state = np.concatenate([final, self.observables.weighted_sum(final, cotangent)])
         psi, lam = state[:batch], state[batch:]
         products = np.zeros((batch, self.num_slots))
         for op in reversed(self.ops):
@@ -373,44 +390,99 @@ class StatevectorProgram:
         return state[:active], order
 
     def _cross(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """``Im <a|O|b>`` for ``O`` = ``Z``, ``X`` of each measured qubit, per row."""
-        return np.imag(_pauli_products(a, b, self._strides()))
+        """``Im <a|O|b>`` for every observable ``O``, per row."""
+        return np.imag(self.observables.products(a, b))
 
     def _expect(self, state: np.ndarray) -> np.ndarray:
-        """``<O>`` for ``O`` = ``Z``, ``X`` of each measured qubit, per row."""
-        return np.real(_pauli_products(state, state, self._strides()))
+        """``<O>`` for every observable ``O``, per row."""
+        return np.real(self.observables.products(state, state))
 
-    def _strides(self) -> np.ndarray:
-        return np.array([1 << (self.num_qubits - q - 1) for q in self.measured], dtype=np.int64)
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PauliMasks:
+    """Pauli strings as bit masks of the state index: ``P = phase X^xmask Z^zmask``.
+
+    ``(P b)[k] = phase (-1)^popcount((k ^ xmask) & zmask) b[k ^ xmask]``; a ``Y`` sets both
+    masks and contributes a factor ``i`` (``Y = i X Z``).
+    """
+
+    xmask: np.ndarray  # int64 [O]
+    zmask: np.ndarray  # int64 [O]
+    phase: np.ndarray  # complex128 [O]
+
+    @classmethod
+    def from_pauli_strings(cls, observables: Sequence[cirq.PauliString],
+                           position: dict[cirq.Qid, int]) -> PauliMasks:
+        """Masks of ``observables`` on a state whose qubit ``q`` is at ``position[q]``.
+
+        Raises:
+            BackendError: for a qubit outside the state or a complex coefficient.
+        """
+        n = len(position)
+        xmask, zmask, phase = [], [], []
+        for observable in observables:
+            coefficient = complex(observable.coefficient)
+            if coefficient.imag != 0:
+                raise BackendError(f"observable {observable}: the coefficient must be real")
+            x = z = 0
+            for qubit, pauli in observable.items():
+                if qubit not in position:
+                    raise BackendError(f"observable {observable}: qubit {qubit} is not in the "
+                                       "state")
+                bit = 1 << (n - 1 - position[qubit])
+                x |= bit if pauli in (cirq.X, cirq.Y) else 0
+                z |= bit if pauli in (cirq.Z, cirq.Y) else 0
+                coefficient *= 1j if pauli == cirq.Y else 1
+            xmask.append(x)
+            zmask.append(z)
+            phase.append(coefficient)
+        return cls(np.array(xmask, dtype=np.int64), np.array(zmask, dtype=np.int64),
+                   np.array(phase, dtype=np.complex128))
+
+    @property
+    def count(self) -> int:
+        """Number of observables ``O``."""
+        return len(self.xmask)
+
+    def products(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``<a|P|b>`` for every observable, row by row, ``[rows, O]``."""
+        return _pauli_products(a, b, self.xmask, self.zmask, self.phase)
+
+    def weighted_sum(self, state: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """``sum_o weights[:, o] P_o |state>`` row by row (``weights`` is ``[rows, O]``)."""
+        index = np.arange(state.shape[1])
+        out = np.zeros_like(state)
+        for o in range(self.count):
+            flipped = index ^ self.xmask[o]
+            signs = 1.0 - 2.0 * (np.bitwise_count(flipped & self.zmask[o]) & 1)
+            out += (weights[:, o, None] * self.phase[o]) * (signs * state[:, flipped])
+        return out
+
+
+@numba.njit(cache=True, inline="always")
+def _parity(x: int) -> int:
+    odd = 0
+    while x:
+        x &= x - 1
+        odd ^= 1
+    return odd
 
 
 @numba.njit(cache=True)
-def _pauli_products(a: np.ndarray, b: np.ndarray, strides: np.ndarray) -> np.ndarray:
-    """``<a|Z_q|b>``, ``<a|X_q|b>`` for the qubit of each stride, row by row, ``[rows, 2m]``."""
+def _pauli_products(a: np.ndarray, b: np.ndarray, xmask: np.ndarray, zmask: np.ndarray,
+                    phase: np.ndarray) -> np.ndarray:
+    """``<a|P_o|b>`` per row and observable ``o`` (see :class:`PauliMasks`), ``[rows, O]``."""
     rows, dim = a.shape
-    out = np.zeros((rows, 2 * len(strides)), dtype=np.complex128)
+    out = np.zeros((rows, len(xmask)), dtype=np.complex128)
     for r in range(rows):
-        for j in range(len(strides)):
-            s = strides[j]
-            z = 0j
-            x = 0j
+        for o in range(len(xmask)):
+            x, z = xmask[o], zmask[o]
+            total = 0j
             for k in range(dim):
-                left = np.conj(a[r, k])
-                z += left * b[r, k] if (k & s) == 0 else -left * b[r, k]
-                x += left * b[r, k ^ s]
-            out[r, 2 * j] = z
-            out[r, 2 * j + 1] = x
-    return out
-
-
-def _weighted_paulis(state: np.ndarray, weights: np.ndarray, strides: np.ndarray) -> np.ndarray:
-    """``sum_j (weights[:, 2j] Z_j + weights[:, 2j+1] X_j) |state>`` row by row."""
-    index = np.arange(state.shape[1])
-    out = np.zeros_like(state)
-    for j, stride in enumerate(strides):
-        signs = np.where(index & stride, -1.0, 1.0)
-        out += weights[:, 2 * j, None] * signs * state
-        out += weights[:, 2 * j + 1, None] * state[:, index ^ stride]
+                j = k ^ x
+                term = np.conj(a[r, k]) * b[r, j]
+                total += -term if _parity(j & z) else term
+            out[r, o] = total if phase[o] == 1 else phase[o] * total
     return out
 
 

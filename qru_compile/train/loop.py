@@ -24,10 +24,13 @@ import numpy as np
 
 from qru_compile.errors import InputError
 from qru_compile.executor import Executor
-from qru_compile.model import QRUModel
+from qru_compile.program import StepProgram
 from qru_compile.sim.backends import get_backend
+from qru_compile.sim.rollout import Observe, rollout
+from qru_compile.targets import Target, model_of, step_program
 from qru_compile.train.data import Dataset
-from qru_compile.train.gradients import forward_outputs, loss_and_gradient, step_circuit
+from qru_compile.train.gradients import loss_and_gradient
+from qru_compile.train.noise_injection import ObservationModel
 from qru_compile.train.optim import Adam
 from qru_compile.train.readout import metrics
 
@@ -45,8 +48,10 @@ class TrainConfig:
     validation set) before training stops early. ``chunk_size`` splits each mini-batch's
     gradient into jobs of that many samples, run on :func:`fit`'s executor. ``gradient`` is
     ``"parameter-shift"`` (the hardware rule) or ``"adjoint"`` (the same gradient by the
-    state-vector engine's backward sweep, up to 10x faster for the MNIST preset). Bad values raise
-    :class:`InputError`.
+    state-vector engine's backward sweep, up to 10x faster for the MNIST preset). ``noise``
+    trains under a fitted model of what ``device`` reports (noise injection, see
+    :mod:`qru_compile.train.noise_injection`), with ``shots`` per basis and step if given. Bad
+    values raise :class:`InputError`.
     """
 
     epochs: int = 30
@@ -56,10 +61,12 @@ class TrainConfig:
     lr_patience: int = 1
     min_learning_rate: float = 1e-4
     seed: int = 0
-    backend: str = "numpy"
+    backend: str = "auto"
     device: str | None = None
     chunk_size: int | None = None
     gradient: str = "parameter-shift"
+    noise: bool = False
+    shots: int | None = None
 
     def __post_init__(self) -> None:
         counts = {"epochs": self.epochs, "batch_size": self.batch_size,
@@ -74,6 +81,11 @@ class TrainConfig:
                              f"{self.learning_rate}, got {self.min_learning_rate}")
         if self.chunk_size is not None and self.chunk_size < 1:
             raise InputError(f"chunk_size must be at least 1, got {self.chunk_size}")
+        if self.noise and self.device is None:
+            raise InputError("noise needs a device: the noise is that of the step compiled "
+                             "for it")
+        if self.shots is not None and (self.shots < 1 or not self.noise):
+            raise InputError(f"shots must be at least 1 and needs noise, got {self.shots}")
         if self.gradient not in TRAINING_GRADIENTS:
             raise InputError(f"gradient must be one of {', '.join(TRAINING_GRADIENTS)}, got "
                              f"{self.gradient!r}")
@@ -101,12 +113,23 @@ class FitResult:
     stopped: str
 
 
-def evaluate(model: QRUModel, params: np.ndarray, data: Dataset, *, backend: str = "numpy",
-             device: str | None = None) -> dict[str, float]:
-    """Loss and accuracy (classification) or MSE (regression) on ``data``."""
+def evaluate(target: Target, params: np.ndarray, data: Dataset, *, backend: str = "auto",
+             device: str | None = None, observe: Observe | None = None) -> dict[str, float]:
+    """Loss and accuracy (classification) or MSE (regression) on ``data``.
+
+    Args:
+        target: a model, a compile result or a step program (see :mod:`qru_compile.targets`).
+        params: the full parameter vector.
+        data: the sequences and targets.
+        backend: the simulator (see :mod:`qru_compile.sim.backends`).
+        device: with a model: evaluate its step compiled for this device.
+        observe: what is observed of each step's values (see :mod:`qru_compile.sim.rollout`).
+    """
+    program = step_program(target, device)
+    model = program.model
     hidden = np.zeros((len(data), model.hidden_size))
-    outs = forward_outputs(model, params[: model.num_circuit_parameters], data.inputs, hidden,
-                           step_circuit(model, device), get_backend(backend))
+    outs = rollout(program, get_backend(backend, program), params[: model.num_circuit_parameters],
+                   data.inputs, hidden, observe=observe).outs
     return metrics(model, params, outs, data.targets)
 
 
@@ -166,20 +189,24 @@ class _FitState:
         return state
 
 
-def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfig, *,
+def fit(target: Target, train: Dataset, val: Dataset | None, config: TrainConfig, *,
         params: np.ndarray | None = None,
+        observation: ObservationModel | None = None,
         executor: Executor | None = None,
         state_path: str | Path | None = None,
         on_batch: Callable[[int, int, float], None] | None = None,
         on_epoch: Callable[[EpochRecord], None] | None = None) -> FitResult:
-    """Train ``model`` on ``train`` (monitoring ``val`` when given).
+    """Train on ``train`` (monitoring ``val`` when given).
 
     Args:
-        model: the model.
+        target: the model, or a compile result or step program to train on (see
+            :mod:`qru_compile.targets`; ``config.device`` then must be None or its device).
         train: training sequences.
         val: validation sequences for the schedule and early stopping, or None.
         config: options; ``config.seed`` fixes the initial weights and the batch order.
         params: start here instead of the paper's random initialisation.
+        observation: with ``config.noise``, the fitted model of what the device reports: every
+            gradient sees a fresh noisy draw of it, the schedule its mean.
         executor: where the gradient chunks run (with ``config.chunk_size``; default here).
         state_path: after every epoch the whole training state (parameters, Adam moments,
             random generator, schedule, history) is written here; if the file exists, training
@@ -190,6 +217,10 @@ def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfi
     Raises:
         InputError: if ``state_path`` holds an unreadable state or one for other options.
     """
+    model = model_of(target)
+    program = step_program(target, config.device)
+    if config.noise != (observation is not None):
+        raise InputError("noise training needs its observation model, and only it does")
     state_path = None if state_path is None else Path(state_path)
     if state_path is not None and state_path.exists():
         state = _FitState.load(state_path, config)
@@ -199,14 +230,16 @@ def fit(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfi
         state = _FitState(start, Adam(learning_rate=config.learning_rate), rng,
                           best_train_params=start.copy(), best_params=start.copy())
     while state.stopped is None:
-        _train_epoch(model, train, val, config, state, executor, on_batch, on_epoch)
+        _train_epoch(program, train, val, config, state, observation, executor, on_batch,
+                     on_epoch)
         if state_path is not None:
             state.save(state_path, config)
     return FitResult(state.best_params, tuple(state.history), state.best_epoch, state.stopped)
 
 
-def _train_epoch(model: QRUModel, train: Dataset, val: Dataset | None, config: TrainConfig,
-                 state: _FitState, executor: Executor | None,
+def _train_epoch(program: StepProgram, train: Dataset, val: Dataset | None, config: TrainConfig,
+                 state: _FitState, observation: ObservationModel | None,
+                 executor: Executor | None,
                  on_batch: Callable[[int, int, float], None] | None,
                  on_epoch: Callable[[EpochRecord], None] | None) -> None:
     """One epoch of :func:`fit`, then the schedule; updates ``state`` in place."""
@@ -216,18 +249,19 @@ def _train_epoch(model: QRUModel, train: Dataset, val: Dataset | None, config: T
     order = state.rng.permutation(len(train))
     for b, first in enumerate(range(0, len(order), config.batch_size)):
         batch = train.subset(order[first : first + config.batch_size])
-        loss, grad = loss_and_gradient(model, state.params, batch.inputs, batch.targets,
-                                       method=config.gradient,
-                                       backend=config.backend, device=config.device,
-                                       executor=executor, chunk_size=config.chunk_size)
+        loss, grad = loss_and_gradient(
+            program, state.params, batch.inputs, batch.targets, method=config.gradient,
+            backend=config.backend, executor=executor, chunk_size=config.chunk_size,
+            observe=None if observation is None else observation.sampler(state.rng))
         state.params = optimizer.step(state.params, grad)
         if on_batch is not None:
             on_batch(epoch, b, loss)
     # the schedule compares the loss *at* this epoch's final parameters, the ones it may
     # return to (the batch losses above were taken before each step)
-    train_loss = evaluate(model, state.params, train, backend=config.backend,
-                          device=config.device)["loss"]
-    metrics = evaluate(model, state.params, val, backend=config.backend, device=config.device) \
+    expected = None if observation is None else observation.mean()
+    train_loss = evaluate(program, state.params, train, backend=config.backend,
+                          observe=expected)["loss"]
+    metrics = evaluate(program, state.params, val, backend=config.backend, observe=expected) \
         if val is not None else None
     val_loss = None if metrics is None else metrics["loss"]
     val_metric = None if metrics is None else metrics.get("accuracy", metrics.get("mse"))

@@ -3,27 +3,32 @@
 Noise comes from cirq_google's noise properties of the virtual processors (rainbow, weber,
 willow_pink: depolarising gate errors, T1/Tphi damping, coherent two-qubit errors), applied by
 qsim's trajectory simulator; each expectation value is the mean over ``trajectories`` runs.
-Readout error is applied analytically (``<P> -> (1 - 2e) <P>`` with the qubit's mean readout
-error ``e``). With ``shots``, every expectation value is replaced by the mean of that many
-simulated single-shot outcomes (binomial sampling), one budget per basis (Z and X). Hidden
-values are fed forward from the noisy estimates, as on hardware.
+Readout error is applied analytically from each qubit's calibrated, asymmetric flip
+probabilities (:func:`readout_affine`). With ``shots``, every expectation value is replaced by
+the mean of that many simulated single-shot outcomes (binomial sampling), one budget per basis
+(Z and X). Hidden values are fed forward from the noisy estimates, as on hardware.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, ClassVar
 
 import cirq
 import cirq_google
 import numpy as np
-import qsimcirq
 from cirq_google.engine import virtual_engine_factory
 
+from qru_compile import validation
 from qru_compile.compiler import CompileResult
 from qru_compile.compiler import compile as compile_model
 from qru_compile.devices import get_device
-from qru_compile.errors import DeviceError
+from qru_compile.errors import BackendError, DeviceError
 from qru_compile.model import QRUModel
+from qru_compile.program import StepProgram
+from qru_compile.sim.backends import Backend
+from qru_compile.sim.qsim_kernel import QsimKernel
+from qru_compile.sim.rollout import rollout
 from qru_compile.train.data import Dataset
 from qru_compile.train.loop import evaluate
 from qru_compile.train.readout import metrics
@@ -35,47 +40,111 @@ def noise_model(device: str) -> cirq.NoiseModel:
     Raises:
         DeviceError: for devices without noise properties in cirq_google.
     """
+    return cirq_google.NoiseModelFromGoogleNoiseProperties(_noise_properties(device))
+
+
+def _noise_properties(device: str) -> cirq_google.GoogleNoiseProperties:
     name = get_device(device).name
     if name not in virtual_engine_factory.list_virtual_processors():
         raise DeviceError(f"device {name!r} has no calibration noise model; devices with one: "
                           f"{', '.join(virtual_engine_factory.list_virtual_processors())}")
-    properties = virtual_engine_factory.load_device_noise_properties(name)
-    return cirq_google.NoiseModelFromGoogleNoiseProperties(properties)
+    return virtual_engine_factory.load_device_noise_properties(name)
+
+
+def readout_affine(program: StepProgram, device: str) -> tuple[np.ndarray, np.ndarray]:
+    """Asymmetric readout error as an affine map of each observable's expectation value.
+
+    With ``e01 = p(read 1 | 0)`` and ``e10 = p(read 0 | 1)`` of the measured qubit (from the
+    calibration), the reported ``<P>`` is ``(1 - e01 - e10) <P> + (e10 - e01)``: the 1 -> 0
+    flips, two to five times likelier on these devices, bias every value towards ``+1``.
+
+    Returns:
+        ``(alpha [O], beta [O])``.
+
+    Raises:
+        DeviceError: for devices without calibration data.
+        BackendError: for observables other than single-qubit ``Z`` or ``X``.
+    """
+    errors = _noise_properties(device).readout_errors
+    alpha, beta = [], []
+    for observable in program.observables:
+        if len(observable) != 1:
+            raise BackendError(f"readout error of the parity {observable}: only single-qubit "
+                               "observables are supported")
+        (qubit,) = observable.qubits
+        e01, e10 = errors.get(qubit, (0.0, 0.0))
+        alpha.append(1.0 - e01 - e10)
+        beta.append(e10 - e01)
+    return np.array(alpha), np.array(beta)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DeviceSimulation(Backend):
+    """What the device reports of a compiled step's exact expectation values: qsim
+    trajectories under the calibration noise model (gate errors, T1/Tphi damping, coherent
+    two-qubit errors), each value the mean over ``trajectories`` runs, then readout error
+    (:func:`readout_affine`). No shot noise.
+
+    Attributes:
+        device: a virtual processor with calibration data (rainbow, weber, willow_pink).
+        trajectories: qsim trajectories per value.
+        seed: the trajectories' seed.
+    """
+
+    name: ClassVar[str] = "qsim-noisy"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"expectations"})
+    device: str
+    trajectories: int = 64
+    seed: int = 0
+
+    def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
+        kernel = program.translation(
+            f"qsim-noisy:{self.device}:{self.trajectories}:{self.seed}",
+            lambda: QsimKernel(program.circuit, program.qubits, program.slot_names,
+                               program.observables, noise=noise_model(self.device),
+                               repetitions=self.trajectories, seed=self.seed))
+        alpha, beta = program.translation(f"readout:{self.device}",
+                                          lambda: readout_affine(program, self.device))
+        return alpha * kernel.expectations(slot_values) + beta
 
 
 def noisy_outputs(model: QRUModel, params: np.ndarray, inputs: np.ndarray, result: CompileResult,
                   *, trajectories: int = 64, shots: int | None = None, seed: int = 0
                   ) -> np.ndarray:
-    """Per-step outputs ``[T, batch, 2*nd]`` of the compiled circuit under the device's noise."""
+    """Per-step outputs ``[T, batch, 2*nd]`` of the compiled circuit as the device reports
+    them (:class:`DeviceSimulation`), with ``shots`` per basis and step when given; hidden
+    values go forward as reported, as on hardware."""
     rng = np.random.default_rng(seed)
-    simulator = qsimcirq.QSimSimulator(
-        qsim_options=qsimcirq.QSimOptions(ev_noisy_repetitions=trajectories, cpu_threads=1),
-        noise=noise_model(result.device.name), seed=seed)
-    measured = [result.measured_qubits[q.name] for q in result.step.measured_qubits]
-    observables = [p(q) for q in measured for p in (cirq.Z, cirq.X)]
-    readout = np.repeat([1 - 2 * result.device.readout_errors.get(q, 0.0) for q in measured], 2)
-    qubits = sorted(set(result.circuit.all_qubits()) | set(measured))
-    batch = len(inputs)
-    hidden = np.zeros((batch, model.hidden_size))
-    outs = []
-    for t in range(inputs.shape[1]):
-        resolvers = [result.resolver(params, inputs[b, t], hidden[b]) for b in range(batch)]
-        values = np.real(np.asarray(simulator.simulate_expectation_values_sweep(
-            result.circuit, observables, resolvers, qubit_order=qubits))) * readout
+
+    def observe(values: np.ndarray) -> tuple[np.ndarray, None]:
         values = np.clip(values, -1.0, 1.0)
-        if shots is not None:
-            ones = rng.binomial(shots, (1 - values) / 2)
-            values = 1 - 2 * ones / shots
-        outs.append(values[:, : model.output_size])
-        hidden = values[:, model.output_size :]
-    return np.stack(outs)
+        if shots is None:
+            return values, None
+        ones = rng.binomial(shots, (1 - values) / 2)
+        return 1 - 2 * ones / shots, None
+
+    hidden = np.zeros((len(inputs), model.hidden_size))
+    device = DeviceSimulation(result.device.name, trajectories, seed)
+    return rollout(result.program, device, validation.circuit_parameters(model, params), inputs,
+                   hidden, observe=observe).outs
 
 
-def compare_ideal_and_noisy(model: QRUModel, params: np.ndarray, data: Dataset, device: str, *,
-                            trajectories: int = 64, shots: int | None = None,
-                            seed: int = 0) -> dict[str, Any]:
-    """Ideal and noisy loss and accuracy (or MSE) of ``params`` on ``data``."""
-    result = compile_model(model, device)
+def compare_ideal_and_noisy(model: QRUModel, params: np.ndarray, data: Dataset,
+                            device: str | CompileResult, *, trajectories: int = 64,
+                            shots: int | None = None, seed: int = 0) -> dict[str, Any]:
+    """Ideal and noisy loss and accuracy (or MSE) of ``params`` on ``data``.
+
+    Args:
+        model: the model trained.
+        params: its full parameter vector.
+        data: the test sequences.
+        device: a device name (compiled with the default pipeline) or a compile result of
+            ``model``.
+        trajectories: qsim trajectories per expectation value.
+        shots: finite shots per basis and step, or None for exact noisy expectations.
+        seed: seed of the trajectories and the shot sampling.
+    """
+    result = compile_model(model, device) if isinstance(device, str) else device
     outs = noisy_outputs(model, params, data.inputs, result, trajectories=trajectories,
                          shots=shots, seed=seed)
     return {"device": result.device.name, "samples": len(data), "trajectories": trajectories,

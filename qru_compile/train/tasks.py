@@ -21,12 +21,15 @@ from qru_compile.errors import InputError
 from qru_compile.executor import Executor, LocalExecutor
 from qru_compile.model import QRUModel
 from qru_compile.sim.backends import get_backend
+from qru_compile.sim.rollout import Feedback, rollout
+from qru_compile.targets import step_program
 from qru_compile.train import data as datasets
 from qru_compile.train.baselines import classical_baselines, oscillation_baselines
 from qru_compile.train.checkpoint import Checkpoint, plot_history
 from qru_compile.train.data import Dataset
-from qru_compile.train.gradients import forward_outputs, step_circuit
 from qru_compile.train.loop import EpochRecord, FitResult, TrainConfig, evaluate, fit
+from qru_compile.train.noise_injection import ObservationModel, fit_observation_model
+from qru_compile.train.noisy import DeviceSimulation
 from qru_compile.train.readout import metrics, predicted_labels
 
 
@@ -121,13 +124,18 @@ def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
     reports progress, both only when the fold runs in this process; ``on_epoch`` may be a
     forwarder (:meth:`Executor.forwarder`) that reaches the client from a worker.
     """
-    fits = []
+    fits, observations = [], []
     for r in range(job.restarts):
         config = dataclasses.replace(job.config, seed=job.config.seed + 1000 * r)
         state = None if job.state_dir is None else \
             Path(job.state_dir) / f"{job.name}.r{r}.state.json"
-        fits.append(fit(job.model, job.train, job.val, config, executor=batch_executor,
-                        state_path=state,
+        observation = None
+        if config.noise:  # fitted at the start point fit() draws from the same seed
+            start = job.model.initial_parameters(np.random.default_rng(config.seed))
+            observation = device_observation(job.model, start, job.train, config)
+        observations.append(observation)
+        fits.append(fit(job.model, job.train, job.val, config, observation=observation,
+                        executor=batch_executor, state_path=state,
                         on_epoch=None if on_epoch is None else
                         (lambda record: on_epoch(job.fold, record)),
                         on_batch=on_batch))
@@ -137,6 +145,8 @@ def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
     scores = _test_metrics(job.model, result.params, job.test, job.config)
     scores["baselines"] = classical_baselines(job.train, job.test, job.config.seed)
     scores["stopped"] = result.stopped
+    if observations[chosen] is not None:
+        scores["observation_model"] = observations[chosen].to_dict()
     if job.restarts > 1:
         scores["restart_selection_losses"] = losses
         scores["chosen_restart"] = chosen
@@ -209,6 +219,17 @@ def _resumable(path: Path, config: TrainConfig, **options: Any) -> Checkpoint:
         raise InputError(f"{path}: trained with other options ({', '.join(changed)}); "
                          "resume with the same options or choose another --output")
     return checkpoint
+
+
+def device_observation(model: QRUModel, params: np.ndarray, train: Dataset,
+                       config: TrainConfig, *, samples: int = 48) -> ObservationModel:
+    """The observation model of ``config.device`` fitted on the rollout of ``params`` over the
+    first ``samples`` training sequences (see :mod:`qru_compile.train.noise_injection`)."""
+    program = step_program(model, config.device)
+    device = DeviceSimulation(config.device, trajectories=256, seed=config.seed)
+    return fit_observation_model(program, params[: model.num_circuit_parameters],
+                                 train.inputs[:samples], device, shots=config.shots,
+                                 seed=config.seed)
 
 
 def _selection_loss(result: FitResult) -> float:
@@ -304,8 +325,9 @@ def _test_metrics(model: QRUModel, params: np.ndarray, test: Dataset,
                   config: TrainConfig) -> dict[str, Any]:
     """Loss, accuracy and confusion matrix on ``test`` from one forward pass."""
     hidden = np.zeros((len(test), model.hidden_size))
-    outs = forward_outputs(model, params[: model.num_circuit_parameters], test.inputs, hidden,
-                           step_circuit(model, config.device), get_backend(config.backend))
+    program = step_program(model, config.device)
+    outs = rollout(program, get_backend(config.backend, program),
+                   params[: model.num_circuit_parameters], test.inputs, hidden).outs
     classes = 2 if model.readout.kind == "binary" else model.readout.classes
     confusion = confusion_matrix(test.targets.astype(int),
                                  predicted_labels(model, params, outs),
@@ -314,28 +336,19 @@ def _test_metrics(model: QRUModel, params: np.ndarray, test: Dataset,
 
 
 def autoregressive_mse(model: QRUModel, params: np.ndarray, *, context: int = 100,
-                       horizon: int = 50, backend: str = "numpy") -> float:
+                       horizon: int = 50, backend: str = "auto") -> float:
     """Oscillation test: feed ``context`` points, then predict ``horizon`` points feeding each
     output back as the next input; MSE against the true series over the horizon."""
     series = datasets.oscillation_series(context + horizon)
-    program, simulator = step_circuit(model, None), get_backend(backend)
-    circuit_params = params[: model.num_circuit_parameters]
+    scale = params[-1] if model.readout.scale else 1.0
     hidden = np.zeros((len(series), model.hidden_size))
-    amap = program.step.angle_map
-    value = series[:, :1]
-    predicted = []
-    for t in range(context + horizon - 1):
-        x = series[:, t : t + 1] if t < context else value
-        slots = amap.values(circuit_params, x, hidden)
-        out = simulator.expectations(program.circuit, amap.names, slots, program.qubits,
-                                     program.measured)
-        hidden = out[:, model.output_size :]
-        scale = params[-1] if model.readout.scale else 1.0
-        value = scale * out[:, :1]
-        if t >= context - 1:  # the output of step t predicts y(t + 1)
-            predicted.append(value[:, 0])
+    program = step_program(model)
+    result = rollout(program, get_backend(backend, program),
+                     params[: model.num_circuit_parameters], series[:, :context, None], hidden,
+                     feedback=Feedback(horizon - 1, lambda outs: scale * outs[:, :1]))
+    predicted = scale * result.outs[context - 1 :, :, 0].T  # step t's output predicts y(t + 1)
     truth = series[:, context : context + horizon]
-    return float(np.mean((np.stack(predicted, axis=1) - truth) ** 2))
+    return float(np.mean((predicted - truth) ** 2))
 
 
 @dataclasses.dataclass(frozen=True)

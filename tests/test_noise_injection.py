@@ -1,0 +1,128 @@
+"""Noise-injection training: the observation model, its fit, its gradient, readout error."""
+
+import dataclasses
+from typing import ClassVar
+
+import numpy as np
+import pytest
+from cirq_google.engine import virtual_engine_factory
+
+import qru_compile as qc
+from qru_compile.sim.backends import Backend, NumpyBackend
+from qru_compile.targets import step_program
+from qru_compile.train.data import Dataset
+from qru_compile.train.loop import TrainConfig, fit
+from qru_compile.train.noise_injection import ObservationModel, fit_observation_model
+from qru_compile.train.noisy import readout_affine
+
+MODEL = qc.QRUModel.preset("wdbc")
+
+
+def _observation(observables: int, seed: int = 0) -> ObservationModel:
+    rng = np.random.default_rng(seed)
+    return ObservationModel(rng.uniform(0.6, 0.9, observables), rng.uniform(-0.03, 0.03,
+                                                                            observables),
+                            np.full(observables, 0.05), np.ones(observables))
+
+
+@pytest.mark.parametrize("method", ["parameter-shift", "adjoint"])
+def test_noise_injected_gradient_matches_finite_differences(method, rng):
+    """The same noise draws at every evaluation make the loss a function of the parameters:
+    its gradient must chain through the observation exactly."""
+    params = MODEL.initial_parameters(seed=3)
+    params[-1] = 2.0
+    x, y = rng.uniform(0, 1, (3, 5, 1)), np.array([0, 1, 1])
+    observation = _observation(10)
+
+    def loss_and_grad(p):
+        return qc.loss_and_gradient(MODEL, p, x, y, method=method,
+                                    observe=observation.sampler(np.random.default_rng(9)))
+
+    loss, grad = loss_and_grad(params)
+    fd = np.zeros_like(params)
+    for i in range(len(params)):
+        step = np.zeros_like(params)
+        step[i] = 1e-6
+        fd[i] = (loss_and_grad(params + step)[0] - loss_and_grad(params - step)[0]) / 2e-6
+    assert np.linalg.norm(grad - fd) / np.linalg.norm(fd) < 1e-6
+    exact_loss, exact = qc.loss_and_gradient(MODEL, params, x, y, method=method)
+    assert abs(loss - exact_loss) > 1e-3  # the observation does change the loss
+
+
+def test_observation_mean_and_draws():
+    observation = _observation(4)
+    values = np.linspace(-0.9, 0.9, 8).reshape(2, 4)
+    mean, slope = observation.mean()(values)
+    np.testing.assert_allclose(mean, observation.alpha * values + observation.beta)
+    np.testing.assert_allclose(slope, np.broadcast_to(observation.alpha, values.shape))
+    draws = np.stack([observation.sampler(np.random.default_rng(s))(values)[0]
+                      for s in range(4000)])
+    np.testing.assert_allclose(draws.mean(axis=0), mean, atol=4 * 0.05 / np.sqrt(4000))
+    expected = observation.k * np.sqrt(1 - (observation.alpha * values) ** 2)
+    np.testing.assert_allclose(draws.std(axis=0), expected, rtol=0.06)
+    assert ObservationModel.from_dict(observation.to_dict()).to_dict() == observation.to_dict()
+    with pytest.raises(qc.InputError, match="lists of one length"):
+        ObservationModel.from_dict({"alpha": [1], "beta": [0, 1], "k": [0], "r_squared": [1]})
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _AffineDevice(Backend):
+    """A stand-in device: a known affine map of the exact values plus Gaussian noise."""
+
+    name: ClassVar[str] = "affine"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"expectations"})
+    truth: ObservationModel
+    spread: float
+
+    def expectations(self, program, slot_values):
+        exact = NumpyBackend().expectations(program, slot_values)
+        noise = np.random.default_rng(1).normal(0, self.spread, exact.shape)
+        return self.truth.alpha * exact + self.truth.beta + noise
+
+
+def test_fit_recovers_a_known_device(rng):
+    program = step_program(MODEL)
+    truth = _observation(10, seed=4)
+    inputs = rng.uniform(0, 1, (40, 30, 1))
+    params = MODEL.initial_parameters(seed=1)[:-1]
+    fitted = fit_observation_model(program, params, inputs, _AffineDevice(truth, 0.01),
+                                   shots=1000, rows=600)
+    np.testing.assert_allclose(fitted.alpha, truth.alpha, atol=0.02)
+    np.testing.assert_allclose(fitted.beta, truth.beta, atol=0.005)
+    # K^2 = residual (0.01^2 over <1 - (alpha v)^2>) + shot noise 1/1000
+    np.testing.assert_allclose(fitted.k**2 - 1e-3, 1e-4, rtol=0.25)
+    assert np.all(fitted.r_squared > 0.5)
+
+
+def test_readout_error_is_the_calibrated_asymmetric_confusion():
+    program = qc.compile(MODEL, "willow_pink").program
+    alpha, beta = readout_affine(program, "willow_pink")
+    errors = virtual_engine_factory.load_device_noise_properties("willow_pink").readout_errors
+    for o, observable in enumerate(program.observables):
+        (qubit,) = observable.qubits
+        e01, e10 = errors[qubit]
+        p1 = 0.3  # an exact <P> = 0.4 read through the confusion matrix, outcome by outcome
+        read_one = p1 * (1 - e10) + (1 - p1) * e01
+        assert alpha[o] * 0.4 + beta[o] == pytest.approx(1 - 2 * read_one, abs=1e-15)
+    assert np.all(beta > 0)  # 1 -> 0 flips dominate on willow_pink: <P> biased upwards
+
+
+def test_noise_training_needs_its_observation_model_and_a_device():
+    with pytest.raises(qc.InputError, match="noise needs a device"):
+        TrainConfig(noise=True)
+    with pytest.raises(qc.InputError, match="shots must be at least 1 and needs noise"):
+        TrainConfig(shots=100)
+    data = Dataset(np.zeros((2, 3, 1)), np.array([0.0, 1.0]), "toy")
+    with pytest.raises(qc.InputError, match="needs its observation model"):
+        fit(MODEL, data, None, TrainConfig(device="rainbow", noise=True, epochs=1))
+
+
+def test_noise_injected_training_runs_and_saves_the_model(rng):
+    data = Dataset(rng.uniform(0, 1, (6, 4, 1)), (np.arange(6) % 2).astype(float), "toy")
+    observation = _observation(10)
+    config = TrainConfig(device="rainbow", noise=True, shots=1000, epochs=2, batch_size=3,
+                         gradient="adjoint")
+    result = fit(MODEL, data, None, config, observation=observation)
+    assert len(result.history) == 2 and np.all(np.isfinite(result.params))
+    ideal = fit(MODEL, data, None, dataclasses.replace(config, noise=False, shots=None))
+    assert not np.allclose(result.params, ideal.params)
