@@ -22,6 +22,7 @@ from qru_compile.executor import LocalExecutor, open_executor
 from qru_compile.export.qasm3 import BASES
 from qru_compile.lowering import logical_metrics, lower
 from qru_compile.model import PRESETS, QRUModel
+from qru_compile.paths import output_directory, output_file, plain_file_name
 from qru_compile.sim import BACKENDS, simulate_sequence
 from qru_compile.tables import text_table
 
@@ -107,6 +108,8 @@ def _cmd_show(args: argparse.Namespace) -> None:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> None:
+    if args.output is not None:
+        output_file(args.output, "--output")
     model = load_model(args.model)
     params = load_json_array(args.params, "params")
     inputs = load_json_array(args.inputs, "inputs")
@@ -167,7 +170,11 @@ def _write_or_print(text: str, output: str | None) -> None:
 
 
 def _cmd_compile(args: argparse.Namespace) -> None:
+    if args.output is not None:
+        output_file(args.output, "--output")
     model = load_model(args.model)
+    if args.qasm3 is not None:
+        _check_qasm3_target(model, args.qasm3, "--qasm3")
     result = compile_model(model, args.device, args.gateset,
                            verify_equivalence=args.verify_equivalence, seed=args.seed)
     report = result.report
@@ -195,6 +202,13 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
         print(f"{failed} of {len(rows)} pairs failed (see the status column)", file=sys.stderr)
 
 
+def _check_qasm3_target(model: QRUModel, directory: str, what: str) -> None:
+    """Refuse, before compiling, a ``directory`` that is a file (or lies under one) and a model
+    name that would take the files named after it (:func:`_write_qasm3`) out of it."""
+    output_directory(directory, what)
+    plain_file_name(model.name, "model name")
+
+
 def _write_qasm3(result, bases: Sequence[str], directory: str) -> None:
     """Write ``MODEL_BASIS.qasm`` per basis and ``report.md`` into ``directory``."""
     from qru_compile.export import export_qasm3
@@ -208,6 +222,7 @@ def _write_qasm3(result, bases: Sequence[str], directory: str) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> None:
     model = load_model(args.model)
+    _check_qasm3_target(model, args.output, "--output")
     result = compile_model(model, args.device, args.gateset, seed=args.seed)
     _write_qasm3(result, BASES if args.basis == "both" else (args.basis,), args.output)
 
@@ -269,8 +284,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
     config = dataclasses.replace(defaults.config, **overrides)
     val_fraction = args.val_fraction if args.val_fraction is not None else defaults.val_fraction
     restarts = args.restarts if args.restarts is not None else defaults.restarts
-    output = Path(args.output or f"runs/{name}")
-    output.mkdir(parents=True, exist_ok=True)
+    output = output_directory(args.output or f"runs/{name}", "--output")
     progress = _Progress(name)
     with open_executor(args.scheduler) as executor:
         # chunks of each mini-batch go to the workers, or else whole folds / restarts do

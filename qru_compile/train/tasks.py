@@ -31,6 +31,7 @@ from qru_compile.train.loop import EpochRecord, FitResult, TrainConfig, evaluate
 from qru_compile.train.noise_injection import ObservationModel, fit_observation_model
 from qru_compile.train.noisy import DeviceSimulation
 from qru_compile.train.readout import metrics, predicted_labels
+from qru_compile.train.run_manifest import check_run, describe_run, save_manifest
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +110,11 @@ class FoldJob:
     def name(self) -> str:
         return f"fold{self.fold}"
 
+    @property
+    def identity(self) -> dict[str, Any]:
+        """The ``extra`` fields that tie a checkpoint to this fold's split."""
+        return {"fold": self.fold, "test_index": list(self.test_index)}
+
 
 def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
              on_epoch: Callable[[int, EpochRecord], None] | None = None,
@@ -158,7 +164,8 @@ def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
 
 def _run_checkpointed(executor: Executor, function: Callable[..., Checkpoint], jobs: list,
                       output: Path, title: str, on_done: Callable[[int, Checkpoint], None] | None,
-                      in_process: dict[str, Any], **options: Any) -> dict[str, Checkpoint]:
+                      in_process: dict[str, Any], manifest: dict[str, Any],
+                      **options: Any) -> dict[str, Checkpoint]:
     """Checkpoints of all ``jobs`` by name: loaded from ``output`` where a finished one is there
     (trained with the same options), the others run on ``executor`` and saved as they finish.
 
@@ -166,9 +173,13 @@ def _run_checkpointed(executor: Executor, function: Callable[..., Checkpoint], j
     ``in_process`` are keyword arguments (callbacks, a batch executor) for ``function`` when it
     runs in this process; on other processes only its ``on_epoch`` is kept, forwarded through
     the executor. ``options`` are stored in the checkpoints and must match to resume.
+    ``manifest`` (:func:`describe_run`) must match the run already in ``output``, checked
+    before anything there is read or written; it is saved there before the first job starts.
     """
+    check_run(output, manifest, {job.name: job.identity for job in jobs})
     done = {job.name: _resumable(output / f"{job.name}.json", job.config, **options)
             for job in jobs if (output / f"{job.name}.json").exists()}
+    save_manifest(output, manifest)
     state_dir = str(output) if executor.shared_filesystem else None
     todo = [dataclasses.replace(job, state_dir=state_dir) for job in jobs
             if job.name not in done]
@@ -293,14 +304,19 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
     Returns:
         A summary: per-fold accuracy and confusion matrix, their mean, and the classical
         baselines on the same splits.
+
+    Raises:
+        InputError: if ``output`` holds another run (other data, model or options; see
+            :mod:`qru_compile.train.run_manifest`), before anything in it changes.
     """
     executor = executor or LocalExecutor()
-    output.mkdir(parents=True, exist_ok=True)
     jobs = fold_jobs(model, data, config, folds=folds, val_fraction=val_fraction,
                      restarts=restarts)
     done = _run_checkpointed(
         executor, run_fold, jobs, output, data.name, on_done,
         dict(batch_executor=batch_executor, on_epoch=on_epoch, on_batch=on_batch),
+        describe_run(data.name, data, model, config, folds=folds, val_fraction=val_fraction,
+                     restarts=restarts),
         restarts=restarts, val_fraction=val_fraction)
     results = [done[job.name].metrics for job in jobs]
     summary = {
@@ -367,6 +383,11 @@ class RestartJob:
     def name(self) -> str:
         return f"restart{self.restart}"
 
+    @property
+    def identity(self) -> dict[str, Any]:
+        """The ``extra`` fields that tie a checkpoint to this restart."""
+        return {"restart": self.restart}
+
 
 def run_restart(job: RestartJob, *, batch_executor: Executor | None = None,
                 on_epoch: Callable[[int, EpochRecord], None] | None = None) -> Checkpoint:
@@ -393,13 +414,16 @@ def oscillation_restarts(config: TrainConfig, *, restarts: int, output: Path,
                          ) -> dict[str, Any]:
     """Train from ``restarts`` random initialisations (seed ``config.seed + r``), as
     independent jobs on ``executor``; test each autoregressively. Restarts already
-    checkpointed in ``output`` are loaded, not rerun. Callbacks as :func:`cross_validate`'s."""
+    checkpointed in ``output`` are loaded, not rerun; another run's ``output`` is refused.
+    Callbacks as :func:`cross_validate`'s."""
     executor = executor or LocalExecutor()
-    output.mkdir(parents=True, exist_ok=True)
+    task = TASKS["oscillation"]
     jobs = [RestartJob(dataclasses.replace(config, seed=config.seed + r), r)
             for r in range(restarts)]
     done = _run_checkpointed(executor, run_restart, jobs, output, "oscillation", on_done,
-                             dict(batch_executor=batch_executor, on_epoch=on_epoch))
+                             dict(batch_executor=batch_executor, on_epoch=on_epoch),
+                             describe_run(task.name, task.load(), task.model, config,
+                                          restarts=restarts))
     test = [done[job.name].metrics["test_mse"] for job in jobs]
     summary = {"task": "oscillation", "restarts": restarts,
                "model_parameters": TASKS["oscillation"].model.num_parameters,
