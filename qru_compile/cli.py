@@ -346,6 +346,21 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     print(json.dumps(report, indent=1))
 
 
+def _cmd_run(args: argparse.Namespace) -> None:
+    from qru_compile.engine_run import run_checkpoint
+
+    def progress(step: int, steps: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{args.engine}: step {step + 1}/{steps}   ", end="", file=sys.stderr,
+                  flush=True)
+
+    report = run_checkpoint(args.checkpoint, args.engine, shots=args.shots,
+                            samples=args.samples, seed=args.seed, on_step=progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(json.dumps(report, indent=1))
+
+
 def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
     """MODEL, --device and --gateset, shared by the commands that compile."""
     parser.add_argument("model", help="preset name or model JSON file")
@@ -487,6 +502,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--samples", type=int, help="evaluate only the first N test samples")
     _add_backend_argument(evaluate, "auto")
     evaluate.set_defaults(run=_cmd_evaluate)
+
+    run = commands.add_parser("run", help="run a checkpoint's test sequences through "
+                                          "cirq_google's Engine API, shot by shot")
+    run.add_argument("checkpoint", help="a fold or restart checkpoint from qru train")
+    run.add_argument("--engine", required=True, metavar="SPEC",
+                     help="qvm:PROCESSOR (noisy quantum virtual machine), "
+                          "qvm-noiseless:PROCESSOR, or google:PROCESSOR[:CONFIG] (Quantum "
+                          "Engine; needs GOOGLE_CLOUD_PROJECT and credentials)")
+    run.add_argument("--shots", type=int, required=True,
+                     help="repetitions per circuit (per sample, step and basis)")
+    run.add_argument("--samples", type=int, help="run only the first K test samples")
+    run.add_argument("--seed", type=int, help="seed of the virtual machine's simulator")
+    run.set_defaults(run=_cmd_run)
     return parser
 
 
