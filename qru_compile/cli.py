@@ -1,7 +1,10 @@
 """The ``qru`` command: a thin layer over the library.
 
 Errors in arguments or files print one line, ``qru: error: ...``, on stderr and exit with
-status 2; nothing the user can cause ends in a traceback.
+status 2; nothing the user can cause ends in a traceback. Option values are checked as the
+command line is parsed (:mod:`qru_compile.options`), options that go together before any file
+is read, and files where the library reads them; an exception that is no
+:class:`~qru_compile.errors.QRUError` is a bug and is shown in full.
 """
 
 from __future__ import annotations
@@ -9,17 +12,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from qru_compile import options
 from qru_compile.compiler import compile as compile_model
 from qru_compile.devices import GOOGLE_DEVICES, get_device, known_devices
-from qru_compile.errors import InputError, QRUError
+from qru_compile.errors import InputError, OptionError, QRUError
 from qru_compile.executor import LocalExecutor, open_executor
 from qru_compile.export.qasm3 import BASES
+from qru_compile.files import read_json
 from qru_compile.lowering import logical_metrics, lower
 from qru_compile.model import PRESETS, QRUModel
 from qru_compile.paths import output_directory, output_file, plain_file_name
@@ -44,12 +49,7 @@ def load_json_array(path: str, key: str) -> Any:
     Raises:
         InputError: if the file cannot be read, is not JSON, or holds neither form.
     """
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read file ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    data = read_json(path, "JSON file")
     if isinstance(data, dict):
         if key not in data:
             raise InputError(f"{path}: expected an array or an object with key {key!r}")
@@ -189,8 +189,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     from qru_compile.sweep import sweep, sweep_report
 
     models = [load_model(spec) for spec in args.models]
-    devices = list(GOOGLE_DEVICES) if args.devices == "google" else \
-        [name.strip() for name in args.devices.split(",") if name.strip()]
+    devices = list(GOOGLE_DEVICES) if args.devices == ["google"] else args.devices
     for name in devices:
         get_device(name)  # an unknown name fails here, before any job starts
     with open_executor(args.scheduler) as executor:
@@ -255,17 +254,16 @@ class _Progress:
 def _cmd_train(args: argparse.Namespace) -> None:
     import dataclasses
 
-    from qru_compile.train.data import load_csv
+    from qru_compile.train.data import check_dataset, load_csv
     from qru_compile.train.tasks import TASKS, cross_validate, get_task, oscillation_restarts
 
-    if (args.task is None) == (args.data is None):
-        raise InputError("give a task name (" + ", ".join(TASKS) + ") or --data FILE, not both")
+    _check_train_options(args, TASKS)
     if args.data is not None:
-        if args.model is None or args.steps is None or not args.columns:
-            raise InputError("--data needs --model, --steps and --columns (and --label)")
         model = load_model(args.model)
-        data = load_csv(args.data, feature_columns=args.columns.split(","),
-                        label_column=args.label, steps=args.steps)
+        _check_columns(args, model)
+        data = load_csv(args.data, feature_columns=args.columns, label_column=args.label,
+                        steps=args.steps)
+        check_dataset(model, data, args.data)
         defaults, name = TASKS["wdbc"], Path(args.data).stem  # WDBC's options suit most data
     else:
         defaults = get_task(args.task)
@@ -315,12 +313,52 @@ def _cmd_train(args: argparse.Namespace) -> None:
     print(f"wrote {output}/summary.json and per-run checkpoints")
 
 
+def _check_train_options(args: argparse.Namespace, tasks: Iterable[str]) -> None:
+    """Refuse ``qru train`` options that do not go together, before any file is read."""
+    if (args.task is None) == (args.data is None):
+        raise OptionError("give a task name (" + ", ".join(tasks) + ") or --data FILE, not "
+                          "both")
+    with_data = {"--model": args.model, "--steps": args.steps, "--columns": args.columns,
+                 "--label": args.label}
+    if args.data is not None:
+        missing = [option for option, value in with_data.items() if value is None]
+        if missing:
+            raise OptionError(f"--data needs {', '.join(missing)} (all of --model, --steps, "
+                              "--columns and --label)")
+    else:
+        given = [option for option, value in with_data.items() if value is not None]
+        if given:
+            raise OptionError(f"{', '.join(given)}: only with --data, not with a task "
+                              f"({args.task})")
+    if args.shots is not None and not args.noise:
+        raise OptionError("--shots needs --noise (shots of the device's noisy readout)")
+    if args.noise and args.device is None:
+        raise OptionError("--noise needs --device (the noise is that of the step compiled "
+                          "for it)")
+
+
+def _check_columns(args: argparse.Namespace, model: QRUModel) -> None:
+    """``--columns`` must hold ``--steps`` times the model's ``I`` features, not the label."""
+    count = len(args.columns)
+    if count != args.steps * model.I:
+        raise OptionError(f"--columns names {count} column(s), but --steps {args.steps} with "
+                          f"model {model.name!r} (I={model.I} features per step) needs "
+                          f"--steps x I = {args.steps * model.I}")
+    if args.label in args.columns:
+        raise OptionError(f"--label {args.label!r} is also one of --columns")
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     from qru_compile.train.checkpoint import Checkpoint
+    from qru_compile.train.data import check_dataset
     from qru_compile.train.loop import evaluate
     from qru_compile.train.noisy import compare_ideal_and_noisy
     from qru_compile.train.tasks import TASKS
 
+    if args.noise and args.device is None:
+        raise OptionError("--noise needs --device (rainbow, weber or willow_pink)")
+    if not args.noise and (args.shots is not None or args.trajectories is not None):
+        raise OptionError("--shots and --trajectories go with --noise")
     checkpoint = Checkpoint.load(args.checkpoint)
     model, params = checkpoint.model, checkpoint.params
     task = TASKS.get(checkpoint.task or "")
@@ -328,16 +366,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         raise InputError(f"{args.checkpoint}: evaluation needs a task checkpoint "
                          f"({', '.join(TASKS)}); this one is for {checkpoint.task!r}")
     data = task.load()
-    index = checkpoint.extra.get("test_index")
+    check_dataset(model, data, f"{args.checkpoint}: its model does not fit task {task.name!r}")
+    index = checkpoint.test_indices(len(data), args.checkpoint)
     if index is not None:
-        data = data.subset(np.asarray(index))
+        data = data.subset(index)
     if args.samples is not None:
         data = data.subset(np.arange(min(args.samples, len(data))))
     if args.noise:
-        if args.device is None:
-            raise InputError("--noise needs --device (rainbow, weber or willow_pink)")
         report = compare_ideal_and_noisy(model, params, data, args.device,
-                                         trajectories=args.trajectories, shots=args.shots)
+                                         trajectories=args.trajectories or 64,
+                                         shots=args.shots)
     else:
         report = {"samples": len(data), "device": args.device,
                   "backend": args.backend,
@@ -384,7 +422,7 @@ def _add_scheduler_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``qru`` command."""
-    parser = argparse.ArgumentParser(
+    parser = options.Parser(
         prog="qru", description="Compile, simulate and train Quantum Recurrent Units."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -418,18 +456,20 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("--output", help="write the report to this file")
     compile_.add_argument("--verify-equivalence", action="store_true",
                           help="also check the result against the logical step by simulation")
-    compile_.add_argument("--seed", type=int, default=0, help="placement/routing tie-break seed")
+    compile_.add_argument("--seed", type=options.seed, default=0,
+                          help="placement/routing tie-break seed")
     compile_.add_argument("--qasm3", metavar="DIR",
                           help="also write OpenQASM 3 programs (Z and X basis) and report.md")
     compile_.set_defaults(run=_cmd_compile)
 
     sweep = commands.add_parser("sweep", help="compile models x devices into one table")
     sweep.add_argument("models", nargs="+", help="preset names or model JSON files")
-    sweep.add_argument("--devices", required=True,
+    sweep.add_argument("--devices", required=True, type=options.name_list,
                        help="comma-separated device names, or 'google' for all Google devices")
     sweep.add_argument("--gateset", choices=["cz", "sqrt_iswap", "sycamore"],
                        help="two-qubit gateset (default: each device's own)")
-    sweep.add_argument("--seed", type=int, default=0, help="placement/routing tie-break seed")
+    sweep.add_argument("--seed", type=options.seed, default=0,
+                       help="placement/routing tie-break seed")
     sweep.add_argument("--verify-equivalence", action="store_true",
                        help="also check each result against the logical step by simulation")
     sweep.add_argument("--format", choices=["table", "markdown", "json"], default="table")
@@ -443,47 +483,51 @@ def build_parser() -> argparse.ArgumentParser:
                         help="measurement basis of the programs (default: both)")
     export.add_argument("-o", "--output", required=True, metavar="DIR",
                         help="directory for MODEL_BASIS.qasm and report.md")
-    export.add_argument("--seed", type=int, default=0, help="placement/routing tie-break seed")
+    export.add_argument("--seed", type=options.seed, default=0,
+                        help="placement/routing tie-break seed")
     export.set_defaults(run=_cmd_export)
 
     train = commands.add_parser("train", help="train on a task or a CSV file")
     train.add_argument("task", nargs="?", help="wdbc, digits or oscillation")
     train.add_argument("--data", help="CSV file of sequences (one row per sequence)")
     train.add_argument("--model", help="with --data: preset name or model JSON file")
-    train.add_argument("--columns", help="with --data: comma-separated feature columns")
+    train.add_argument("--columns", type=options.name_list,
+                       help="with --data: comma-separated feature columns")
     train.add_argument("--label", help="with --data: label column")
-    train.add_argument("--steps", type=int, help="with --data: time steps per sequence")
+    train.add_argument("--steps", type=options.integer(1),
+                       help="with --data: time steps per sequence")
     train.add_argument("--device", help="train on the step compiled for this device")
     train.add_argument("--noise", action="store_true",
                        help="with --device: train under a fitted model of what the device "
                             "reports (noise injection: attenuation, bias and noise per "
                             "observable, fitted on its calibrated noisy simulation)")
-    train.add_argument("--shots", type=int,
+    train.add_argument("--shots", type=options.integer(1),
                        help="with --noise: shots per basis and step the model will run with")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--learning-rate", type=float)
-    train.add_argument("--patience", type=int,
+    train.add_argument("--epochs", type=options.integer(1))
+    train.add_argument("--batch-size", type=options.integer(1))
+    train.add_argument("--learning-rate", type=options.number(0, strict=True))
+    train.add_argument("--patience", type=options.integer(1),
                        help="epochs without a better selection loss (validation loss, or "
                             "training loss without a validation split) before stopping")
-    train.add_argument("--lr-patience", type=int,
+    train.add_argument("--lr-patience", type=options.integer(1),
                        help="epochs without a better training loss before the learning rate "
                             "is halved and training returns to the best parameters")
-    train.add_argument("--min-learning-rate", type=float,
+    train.add_argument("--min-learning-rate", type=options.number(0),
                        help="stop when halving takes the learning rate below this")
-    train.add_argument("--folds", type=int, default=5, help="cross-validation folds")
-    train.add_argument("--restarts", type=int,
+    train.add_argument("--folds", type=options.integer(2), default=5,
+                       help="cross-validation folds")
+    train.add_argument("--restarts", type=options.integer(1),
                        help="random initialisations: oscillation runs (default 4), or per "
                             "cross-validation fold, the best by training/validation loss kept "
                             "(default per task)")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--seed", type=options.seed)
     train.add_argument("--output", help="run directory (default runs/TASK); resumes from it")
-    train.add_argument("--val-fraction", type=float,
+    train.add_argument("--val-fraction", type=options.number(0, below=0.5),
                        help="share of each training fold held out for early stopping "
                             "(0: select the best training-loss epoch; default per task)")
     _add_scheduler_arguments(train)
     _add_backend_argument(train, None)
-    train.add_argument("--chunk-size", type=int,
+    train.add_argument("--chunk-size", type=options.integer(1),
                        help="distribute each mini-batch's gradient in chunks of this many "
                             "samples (instead of distributing whole folds / restarts)")
     train.add_argument("--gradient", metavar="METHOD",
@@ -497,9 +541,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", help="evaluate the step compiled for this device")
     evaluate.add_argument("--noise", action="store_true",
                           help="with the device's calibration noise (qsim trajectories)")
-    evaluate.add_argument("--shots", type=int, help="finite shots per expectation value")
-    evaluate.add_argument("--trajectories", type=int, default=64)
-    evaluate.add_argument("--samples", type=int, help="evaluate only the first N test samples")
+    evaluate.add_argument("--shots", type=options.integer(1),
+                          help="with --noise: finite shots per expectation value")
+    evaluate.add_argument("--trajectories", type=options.integer(1),
+                          help="with --noise: noisy trajectories (default 64)")
+    evaluate.add_argument("--samples", type=options.integer(1),
+                          help="evaluate only the first N test samples")
     _add_backend_argument(evaluate, "auto")
     evaluate.set_defaults(run=_cmd_evaluate)
 
@@ -518,14 +565,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(message: str) -> str:
+    """``message`` with its lines joined by ``; `` (an error is reported as one line)."""
+    return "; ".join(line.strip() for line in message.splitlines() if line.strip())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qru`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         args.run(args)
-    except QRUError as exc:
-        print(f"qru: error: {exc}", file=sys.stderr)
+    except QRUError as exc:  # anything else is a bug: its traceback is shown in full
+        print(f"qru: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()

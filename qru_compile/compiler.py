@@ -82,9 +82,13 @@ class CompileResult:
     report: CompileReport
 
     def slot_values(self, params: Any, x_t: Any, h_prev: Any = None) -> np.ndarray:
-        """Angle-slot values of one step, shape ``[S]`` (``h_prev`` defaults to zeros)."""
+        """Angle-slot values of one step, shape ``[S]`` (``h_prev`` defaults to zeros).
+
+        Raises:
+            InputError: for arguments of the wrong shape, NaN, infinite or too large.
+        """
         params = validation.circuit_parameters(self.model, params)
-        x = np.asarray(x_t, dtype=float).reshape(1, self.model.I)
+        x = validation.step_inputs(self.model, x_t)
         h = validation.hidden_state(self.model, h_prev, 1)
         return self.step.angle_map.values(params, x, h)[0]
 

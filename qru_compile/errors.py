@@ -2,7 +2,13 @@
 
 Every error the library raises on purpose derives from :class:`QRUError`, so callers (and the
 command line) can tell a problem with their input from a bug. Messages name what was wrong and
-where: the field, the parameter, the file.
+where: the field, the parameter, the file (and line), the option. Any other exception escaping
+the library is a bug.
+
+``QRUError`` > ``ModelError`` (model definitions and files), ``InputError`` (arrays, data,
+checkpoint and OpenQASM files, output paths; ``OptionError`` for command-line options,
+``qru_compile.export.QasmError`` for OpenQASM), ``BackendError``, ``DeviceError``,
+``CompileError`` (> ``ContractError``, ``PreconditionError``, ``PostconditionError``).
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ class ModelError(QRUError, ValueError):
 
 class InputError(QRUError, ValueError):
     """Arrays handed to the library have the wrong shape, type or contain NaN/inf."""
+
+
+class OptionError(InputError):
+    """Command-line options that are missing, contradict each other or do not fit the data."""
 
 
 class BackendError(QRUError, ValueError):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import socket
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -194,9 +195,14 @@ def open_executor(scheduler: str | None = None, *, connect_timeout: float = 10.0
         connect_timeout: seconds to wait for a remote scheduler.
 
     Raises:
-        InputError: for a value of none of these forms.
-        BackendError: when the scheduler cannot be reached or the cluster cannot start.
+        InputError: for a value of none of these forms, or an address without a valid port
+            (1 to 65535).
+        BackendError: when the scheduler cannot be reached (a refused connection or an
+            unknown host is reported at once, not after ``connect_timeout``) or the cluster
+            cannot start.
     """
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise InputError(f"scheduler: expected an address (a str) or None, got {scheduler!r}")
     if scheduler is None or scheduler == "local":
         return LocalExecutor()
     if scheduler.startswith("local:"):
@@ -205,9 +211,48 @@ def open_executor(scheduler: str | None = None, *, connect_timeout: float = 10.0
             raise InputError(f"--scheduler {scheduler!r}: expected local:N with N >= 1 workers")
         return _local_cluster(int(count))
     if scheduler.startswith(("tcp://", "tls://")):
+        host, port = scheduler_address(scheduler)
+        _probe(scheduler, host, port, connect_timeout)
         return _connect(scheduler, connect_timeout)
     raise InputError(f"--scheduler {scheduler!r}: expected 'local', 'local:N' or "
                      "'tcp://HOST:PORT'")
+
+
+def scheduler_address(scheduler: str) -> tuple[str, int]:
+    """The host and port of a ``tcp://HOST:PORT`` (or ``tls://``) scheduler address.
+
+    Raises:
+        InputError: for a missing host, a missing port or one outside 1 to 65535.
+    """
+    rest = scheduler.split("://", 1)[1]
+    host, colon, port = rest.rpartition(":")
+    host = host.strip("[]")  # an IPv6 address is written [::1]:8786
+    if not colon or not host or "/" in rest:
+        raise InputError(f"--scheduler {scheduler!r}: expected tcp://HOST:PORT (the port the "
+                         "scheduler listens on, 8786 by default)")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise InputError(f"--scheduler {scheduler!r}: port {port!r} is not a number from 1 to "
+                         "65535")
+    return host, int(port)
+
+
+def _probe(address: str, host: str, port: int, timeout: float) -> None:
+    """Fail at once if the host is unknown or refuses the connection (nothing listens)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except socket.gaierror as error:
+        raise BackendError(f"cannot reach the Dask scheduler at {address}: unknown host "
+                           f"{host!r} ({error.strerror})") from None
+    except ConnectionRefusedError:
+        raise BackendError(f"cannot reach the Dask scheduler at {address}: connection refused "
+                           "(nothing listens there); is `dask scheduler` running?") from None
+    except TimeoutError:
+        raise BackendError(f"cannot reach the Dask scheduler at {address}: no answer within "
+                           f"{timeout:g} s") from None
+    except OSError as error:
+        raise BackendError(f"cannot reach the Dask scheduler at {address}: "
+                           f"{error.strerror or error}") from None
 
 
 def _local_cluster(workers: int) -> DaskExecutor:

@@ -28,8 +28,9 @@ import cirq
 import numpy as np
 import sympy
 
-from qru_compile.errors import InputError
+from qru_compile.errors import InputError, ModelError
 from qru_compile.model import GATE_PARAMETERS, QRUModel
+from qru_compile.validation import finite_array
 
 #: Hidden values are clipped to ``|h| <= 1 - ARCSIN_DERIVATIVE_MARGIN`` for the arcsin derivative.
 ARCSIN_DERIVATIVE_MARGIN = 1e-6
@@ -169,7 +170,7 @@ class AngleMap:
         return onehot
 
     def _check_params(self, params: np.ndarray) -> np.ndarray:
-        params = np.asarray(params, dtype=float)
+        params = finite_array("circuit parameters", params)
         if params.shape != (self.num_circuit_parameters,):
             raise InputError(
                 f"circuit parameters: expected shape ({self.num_circuit_parameters},), "
@@ -178,8 +179,8 @@ class AngleMap:
         return params
 
     def _signals(self, inputs: np.ndarray, hidden: np.ndarray) -> np.ndarray:
-        inputs = np.asarray(inputs, dtype=float)
-        hidden = np.asarray(hidden, dtype=float)
+        inputs = finite_array("inputs", inputs)
+        hidden = finite_array("hidden", hidden)
         if inputs.ndim != 2 or inputs.shape[1] != self.num_inputs:
             raise InputError(f"inputs: expected shape [B, {self.num_inputs}], got {inputs.shape}")
         if hidden.shape != (inputs.shape[0], self.hidden_size):
@@ -224,17 +225,35 @@ class LoweredStep:
     gates: tuple[LogicalGate, ...]
 
     def resolver(self, slot_values: Sequence[float]) -> cirq.ParamResolver:
-        """A resolver binding every slot of the circuit to the given values (shape ``[S]``)."""
-        return cirq.ParamResolver(dict(zip(self.angle_map.names, map(float, slot_values))))
+        """A resolver binding every slot of the circuit to the given values (shape ``[S]``).
+
+        Raises:
+            InputError: unless there is one finite value per slot.
+        """
+        values = finite_array("slot_values", slot_values, limit=np.inf)
+        if values.shape != (self.angle_map.num_slots,):
+            raise InputError(f"slot_values: expected shape ({self.angle_map.num_slots},), got "
+                             f"{values.shape}")
+        return cirq.ParamResolver(dict(zip(self.angle_map.names, map(float, values))))
 
 
-@functools.lru_cache(maxsize=64)
 def lower(model: QRUModel) -> LoweredStep:
     """Lower one time step of ``model`` (cached: models are frozen and hashable).
 
     Returns:
         The step circuit with its angle map and the paper-level gate list.
+
+    Raises:
+        ModelError: if ``model`` is not a :class:`QRUModel` (a preset name, say).
     """
+    if not isinstance(model, QRUModel):
+        raise ModelError(f"expected a QRUModel (for a preset: QRUModel.preset(name)), got "
+                         f"{type(model).__name__} {model!r:.60}")
+    return _lower(model)
+
+
+@functools.lru_cache(maxsize=64)
+def _lower(model: QRUModel) -> LoweredStep:
     builder = _StepBuilder(model)
     builder.build()
     qubits = tuple(cirq.NamedQubit(name) for name in model.qubit_names)

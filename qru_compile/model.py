@@ -20,6 +20,8 @@ from typing import Any, Literal
 import numpy as np
 
 from qru_compile.errors import ModelError
+from qru_compile.files import read_json
+from qru_compile.limits import MAX_LAYERS, max_qubits, qubit_limit_message
 
 #: Trainable single-qubit gate types and the names of their parameters, in layout order.
 #: ``u2(phi, lam) = RZ(phi) RY(pi/2) RZ(lam)``; ``rot(phi, theta, omega) = RZ(omega) RY(theta)
@@ -47,6 +49,9 @@ def _require_int(field: str, value: Any, *, minimum: int) -> None:
 
 
 def _require_gate(field: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ModelError(f"{field}: expected a gate name (a string), got {value!r}; allowed "
+                         f"gates: {', '.join(GATE_PARAMETERS)}")
     if value not in GATE_PARAMETERS:
         raise ModelError(
             f"{field}: unknown gate {value!r}; allowed gates: {', '.join(GATE_PARAMETERS)}"
@@ -73,7 +78,7 @@ class Readout:
     scale: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind not in READOUT_KINDS:
+        if not isinstance(self.kind, str) or self.kind not in READOUT_KINDS:
             raise ModelError(
                 f"readout.kind: unknown readout {self.kind!r}; allowed: {', '.join(READOUT_KINDS)}"
             )
@@ -100,11 +105,14 @@ class QRUModel:
         I: input features per time step (two per data qubit).
         H: hidden values (two per hidden qubit: its <Z> and <X>); at least 3, since the two
             controlled-SWAPs need a control and a distinct target among the hidden qubits.
-        L: variational layers (0 or more).
+        L: variational layers (0 to :data:`~qru_compile.limits.MAX_LAYERS`).
         gate: type of the trainable gate on h0 between the two controlled-SWAPs.
         layer_gates: gate type per layer; a list cycles by layer index.
         readout: how outputs become predictions.
         name: a label for reports.
+
+    A model may have at most :func:`~qru_compile.limits.max_qubits` qubits (a state vector
+    this machine's memory holds); larger ones raise :class:`ModelError` at construction.
     """
 
     I: int  # noqa: E741 - the paper's notation
@@ -119,6 +127,7 @@ class QRUModel:
         _require_int("I", self.I, minimum=1)
         _require_int("H", self.H, minimum=3)
         _require_int("L", self.L, minimum=0)
+        _check_size(self)
         _require_gate("gate", self.gate)
         if isinstance(self.layer_gates, str):
             object.__setattr__(self, "layer_gates", (self.layer_gates,))
@@ -297,19 +306,10 @@ class QRUModel:
         """Read a model JSON file.
 
         Raises:
-            ModelError: if the file cannot be read, is not JSON, or describes no valid model.
+            ModelError: if the file cannot be read, is not UTF-8 JSON, or describes no valid
+                model.
         """
-        path = Path(path)
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise ModelError(f"{path}: cannot read model file ({exc.strerror})") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ModelError(
-                f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-            ) from None
+        data = read_json(path, "model file", ModelError)
         try:
             return cls.from_dict(data)
         except ModelError as exc:
@@ -318,6 +318,16 @@ class QRUModel:
     def save(self, path: str | Path) -> None:
         """Write the model as a JSON file that :meth:`load` reads back."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+
+def _check_size(model: QRUModel) -> None:
+    """Refuse a model beyond :mod:`qru_compile.limits` before anything is built for it."""
+    if model.L > MAX_LAYERS:
+        raise ModelError(f"L: {model.L:,} layers exceed the limit of {MAX_LAYERS} "
+                         "(qru_compile.limits.MAX_LAYERS)")
+    if model.num_qubits > max_qubits():
+        raise ModelError(f"I={model.I:,}, H={model.H:,}: the model's "
+                         f"{qubit_limit_message(model.num_qubits)}")
 
 
 def _circuit_parameter_names(model: QRUModel) -> tuple[str, ...]:

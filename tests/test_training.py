@@ -201,7 +201,7 @@ def test_train_cli_errors(capsys):
     assert main(["train", "wdbc", "--data", "x.csv"]) == 2
     assert "not both" in capsys.readouterr().err
     assert main(["train", "oscillation", "--lr-patience", "0"]) == 2
-    assert "lr_patience must be at least 1, got 0" in capsys.readouterr().err
+    assert "argument --lr-patience: expected an integer >= 1, got 0" in capsys.readouterr().err
     assert main(["train", "oscillation", "--min-learning-rate", "0.5"]) == 2
     assert "min_learning_rate must be at least 0 and below learning_rate 0.2, got 0.5" in \
         capsys.readouterr().err

@@ -37,6 +37,7 @@ import sympy
 from openqasm3 import ast
 
 from qru_compile.errors import InputError
+from qru_compile.limits import max_qubits, qubit_limit_message
 
 if TYPE_CHECKING:
     from qru_compile.compiler import CompileResult
@@ -409,8 +410,17 @@ _STDGATES: dict[str, tuple[int, Callable[..., cirq.Gate]]] = {
     "swap": (0, lambda: cirq.SWAP), "ccx": (0, lambda: cirq.TOFFOLI),
     "cswap": (0, lambda: cirq.FREDKIN),
 }
+#: Gates OpenQASM 3 itself defines (stdgates.inc defines the rest of :data:`_STDGATES`).
+_BUILTIN_GATES = ("U", "gphase")
+#: Largest constant exponent of ``**`` (a larger one builds huge integers or overflows).
+_MAX_EXPONENT = 10_000
 _BINARY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
            "/": lambda a, b: a / b, "**": lambda a, b: a**b}
+
+
+def _is_float64(value: sympy.Basic) -> bool:
+    """Whether a constant is a real number float64 can hold."""
+    return bool(value.is_real) and math.isfinite(float(value))
 
 
 def _line(node: ast.QASMNode) -> int | None:
@@ -430,6 +440,7 @@ class _Importer:
         self.qubits: dict[str, list[cirq.Qid]] = {}
         self.bits: dict[str, int | None] = {}
         self.definitions: dict[str, ast.QuantumGateDefinition] = {}
+        self.qubit_count = 0
         self.operations: list[cirq.Operation] = []
         self.native = {name: openqasm3.dumps(g.definition()) for name, g in NATIVE_GATES.items()}
 
@@ -448,7 +459,8 @@ class _Importer:
         elif isinstance(node, ast.QubitDeclaration):
             name = node.qubit.name
             self._declare(name, line)
-            size = None if node.size is None else int(self._value(node.size, {}, line))
+            size = None if node.size is None else self._size(node.size, f"qubit[] {name}", line)
+            self._count_qubits(1 if size is None else size, name, line)
             self.qubits[name] = ([_qubit(name)] if size is None
                                  else [cirq.NamedQubit(f"{name}[{i}]") for i in range(size)])
         elif isinstance(node, ast.ClassicalDeclaration) and isinstance(node.type, ast.BitType):
@@ -456,11 +468,10 @@ class _Importer:
                 raise QasmError("bit declarations with an initial value are not supported", line)
             self._declare(node.identifier.name, line)
             size = node.type.size
-            self.bits[node.identifier.name] = (None if size is None
-                                               else int(self._value(size, {}, line)))
+            self.bits[node.identifier.name] = (
+                None if size is None else self._size(size, f"bit[] {node.identifier.name}", line))
         elif isinstance(node, ast.QuantumGateDefinition):
-            self._declare(node.name.name, line)
-            self.definitions[node.name.name] = node
+            self._define(node, line)
         elif isinstance(node, ast.QuantumGate):
             self.operations.extend(self._gate(node, {}, self._program_qubit))
         elif isinstance(node, ast.QuantumMeasurementStatement):
@@ -469,6 +480,36 @@ class _Importer:
             pass
         else:
             raise QasmError(f"unsupported statement ({type(node).__name__})", line)
+
+    def _size(self, node: ast.Expression, what: str, line: int | None) -> int:
+        """A register size: a constant integer >= 1."""
+        value = self._value(node, {}, line)
+        if not (isinstance(value, sympy.Integer) and value >= 1):
+            raise QasmError(f"{what}: a register size must be an integer >= 1, got "
+                            f"{openqasm3.dumps(node)}", line)
+        return int(value)
+
+    def _count_qubits(self, count: int, name: str, line: int | None) -> None:
+        """Refuse a declaration that takes the program past :func:`limits.max_qubits`."""
+        self.qubit_count += count
+        if self.qubit_count > max_qubits():
+            raise QasmError(f"qubit {name}: the program's {qubit_limit_message(self.qubit_count)}",
+                            line)
+
+    def _define(self, node: ast.QuantumGateDefinition, line: int | None) -> None:
+        """Record a gate definition: a new name whose body calls only gates known before it."""
+        name = node.name.name
+        if name in _STDGATES or name in _BUILTIN_GATES:
+            raise QasmError(f"gate {name!r} redefines a standard gate (stdgates.inc); give the "
+                            "definition another name", line)
+        self._declare(name, line)
+        for statement in node.body:
+            called = statement.name.name if isinstance(statement, ast.QuantumGate) else None
+            if called is not None and called not in _STDGATES and called not in self.definitions:
+                reason = ("itself: recursive definitions are not allowed" if called == name
+                          else f"{called!r}, which is not defined before it")
+                raise QasmError(f"gate {name} calls {reason}", _line(statement) or line)
+        self.definitions[name] = node
 
     def _declare(self, name: str, line: int | None) -> None:
         if (name in self.symbols or name in self.qubits or name in self.bits
@@ -480,6 +521,8 @@ class _Importer:
         if isinstance(node, ast.IntegerLiteral):
             return sympy.Integer(node.value)
         if isinstance(node, ast.FloatLiteral):
+            if not math.isfinite(node.value):
+                raise QasmError("a number beyond float64's range (it reads as infinity)", line)
             return sympy.Float(node.value, 17)
         if isinstance(node, ast.Identifier):
             for table in (scope, self.symbols, _CONSTANTS):
@@ -490,8 +533,18 @@ class _Importer:
             value = self._value(node.expression, scope, line)
             return -value if node.op.name == "-" else value
         if isinstance(node, ast.BinaryExpression) and node.op.name in _BINARY:
-            return _BINARY[node.op.name](self._value(node.lhs, scope, line),
-                                         self._value(node.rhs, scope, line))
+            left, right = self._value(node.lhs, scope, line), self._value(node.rhs, scope, line)
+            text = openqasm3.dumps(node)
+            if node.op.name == "/" and right == 0:
+                raise QasmError(f"division by zero in {text!r}", line)
+            if node.op.name == "**" and not right.free_symbols and abs(right) > _MAX_EXPONENT:
+                raise QasmError(f"exponent beyond {_MAX_EXPONENT} in {text!r}", line)
+            value = _BINARY[node.op.name](left, right)
+            if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan) or (
+                    not value.free_symbols and not _is_float64(value)):
+                raise QasmError(f"{text!r} is not a finite real number within float64's range",
+                                line)
+            return value
         raise QasmError(f"unsupported expression {openqasm3.dumps(node)!r}", line)
 
     def _program_qubit(self, node: ast.QASMNode, line: int | None) -> cirq.Qid:
@@ -504,9 +557,11 @@ class _Importer:
                 and len(node.indices) == 1 and isinstance(node.indices[0], list)
                 and len(node.indices[0]) == 1):
             register = self.qubits[node.name.name]
-            index = int(self._value(node.indices[0][0], {}, line))
-            if 0 <= index < len(register):
-                return register[index]
+            index = self._value(node.indices[0][0], {}, line)
+            if isinstance(index, sympy.Integer) and 0 <= index < len(register):
+                return register[int(index)]
+            raise QasmError(f"bad qubit operand {openqasm3.dumps(node)!r}: the index must be an "
+                            f"integer in 0..{len(register) - 1}", line)
         raise QasmError(f"bad qubit operand {openqasm3.dumps(node)!r}", line)
 
     def _gate(self, node: ast.QuantumGate, scope: Mapping[str, sympy.Basic],
@@ -560,8 +615,8 @@ class _Importer:
         if (isinstance(target, ast.IndexedIdentifier) and target.name.name in self.bits
                 and len(target.indices) == 1 and len(target.indices[0]) == 1):
             name, size = target.name.name, self.bits[target.name.name] or 1
-            index = int(self._value(target.indices[0][0], {}, line))
-            if 0 <= index < size:
+            index = self._value(target.indices[0][0], {}, line)
+            if isinstance(index, sympy.Integer) and 0 <= index < size:
                 return cirq.measure(qubit, key=name if size == 1 else f"{name}_{index}")
         raise QasmError("a measurement must be assigned to a declared bit", line)
 
@@ -584,6 +639,8 @@ def _parse(text: str) -> ast.Program:
     try:
         with contextlib.redirect_stderr(io.StringIO()):  # ANTLR's console listener prints
             return openqasm3.parse(text)
+    except RecursionError:
+        raise QasmError("expressions nested too deeply to parse") from None
     except openqasm3.parser.QASM3ParsingError as exc:
         if match := _LOCATION.match(str(exc)):
             raise QasmError(f"syntax error: {match[3]}", int(match[1])) from None
@@ -612,16 +669,42 @@ def import_qasm3(text: str, *, inline_definitions: bool = False) -> cirq.Circuit
             gates the exporter writes (which otherwise become the native Cirq gates again).
 
     Raises:
-        QasmError: (an ``InputError``) for a syntax error, an unknown gate or identifier or an
-            unsupported construct, with the line number.
+        QasmError: (an ``InputError``) with the line number, for an empty or OpenQASM 2
+            program, a syntax error, an unknown gate or identifier, a gate definition that
+            redefines a standard gate or calls itself, division by zero or a value that is
+            not finite, a register size that is not an integer >= 1 or more qubits than
+            :func:`qru_compile.limits.max_qubits`, or an unsupported construct.
     """
-    program = _parse(text)
+    program = _parse(_check_text(text))
+    statements = [s for s in program.statements if not isinstance(s, ast.Pragma)]
+    if not statements:
+        raise QasmError("the program has no statements (an empty program describes no "
+                        "circuit)")
     importer = _Importer(inline_definitions)
-    for statement in program.statements:
-        if isinstance(statement, ast.Pragma):
-            continue
-        importer.statement(statement)
+    try:
+        for statement in statements:
+            importer.statement(statement)
+    except RecursionError:
+        raise QasmError("expressions nested too deeply to evaluate", _line(statement)) from None
     return cirq.Circuit(importer.operations)
+
+
+_VERSION = re.compile(r"\A(?:\s|//[^\n]*\n|/\*.*?\*/)*OPENQASM\s+([0-9.]+)", re.DOTALL)
+
+
+def _check_text(text: str) -> str:
+    """``text`` if it is a non-empty string and not an OpenQASM 2 program."""
+    if not isinstance(text, str):
+        raise QasmError(f"expected the program as a str, got {type(text).__name__}")
+    if not text.strip():
+        raise QasmError("empty program (no text)")
+    version = _VERSION.match(text)
+    if version and version[1].split(".")[0] == "2":
+        line = text.count("\n", 0, version.start(1)) + 1
+        raise QasmError(f"an OpenQASM {version[1]} program; import_qasm3 reads OpenQASM 3 "
+                        "(qreg/creg become qubit[n]/bit[n], qelib1.inc becomes stdgates.inc)",
+                        line)
+    return text
 
 
 def gate_definitions() -> dict[str, str]:

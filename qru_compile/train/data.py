@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,11 @@ from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.preprocessing import StandardScaler, minmax_scale
 
 from qru_compile.errors import InputError
+from qru_compile.files import read_text
+from qru_compile.limits import MAX_ABS_VALUE
+from qru_compile.model import QRUModel
+from qru_compile.train.readout import check_targets
+from qru_compile.validation import finite_array
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -33,6 +39,37 @@ class Dataset:
     def subset(self, index: np.ndarray) -> Dataset:
         """The rows ``index``."""
         return Dataset(self.inputs[index], self.targets[index], self.name)
+
+
+def check_dataset(model: QRUModel, data: Dataset, what: str = "data") -> None:
+    """Refuse ``data`` that ``model`` cannot train or be tested on.
+
+    Checks, in this order: inputs ``[N, T, I]`` of finite values with the model's ``I``,
+    targets of the shape and range its readout takes (labels ``0..classes-1``), and for a
+    classification readout at least two classes.
+
+    Args:
+        model: the model.
+        data: the sequences and targets.
+        what: where the data comes from, for messages (a file name).
+
+    Raises:
+        InputError: naming ``what`` and the first problem.
+    """
+    inputs = finite_array(f"{what}: inputs", data.inputs)
+    if inputs.ndim != 3 or 0 in inputs.shape:
+        raise InputError(f"{what}: inputs must have shape [sequences, steps, features] with "
+                         f"none empty, got {inputs.shape}")
+    if inputs.shape[2] != model.I:
+        raise InputError(f"{what}: {inputs.shape[2]} feature(s) per step, but model "
+                         f"{model.name!r} takes I={model.I}")
+    try:
+        targets = check_targets(model, data.targets, len(inputs), inputs.shape[1])
+    except InputError as exc:
+        raise InputError(f"{what}: {exc}") from None
+    if model.readout.kind != "sequence" and len(np.unique(targets)) < 2:
+        raise InputError(f"{what}: every sequence has label {targets[0]:g}; classification "
+                         "needs at least two classes")
 
 
 def wdbc() -> Dataset:
@@ -81,43 +118,119 @@ def load_csv(path: str | Path, *, feature_columns: list[str], label_column: str 
     regression (``regression=True``) the label column is absent and ``feature_columns`` hold
     the series, targets being the next value (one-step-ahead).
 
+    The file must be UTF-8 (a byte-order mark is dropped) with a header of distinct column
+    names and as many fields in every row as in the header; values must be finite numbers of
+    magnitude at most :data:`~qru_compile.limits.MAX_ABS_VALUE`, labels integers >= 0 of at
+    least two classes.
+
     Raises:
-        InputError: naming the missing column or the row with a NaN, a non-number or a bad
-            label.
+        InputError: naming the file and the missing or duplicated column, or the line and
+            column of a bad field, value or label.
     """
     path = Path(path)
-    try:
-        with path.open(newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if not rows:
-        raise InputError(f"{path}: no data rows")
-    header = rows[0].keys()
+    _check_columns(feature_columns, label_column, steps, regression)
+    header, rows = _read_table(path)
     for column in feature_columns + ([label_column] if label_column else []):
         if column not in header:
             raise InputError(f"{path}: missing column {column!r}; columns: {', '.join(header)}")
-    if len(feature_columns) % steps:
-        raise InputError(f"{path}: {len(feature_columns)} feature columns do not split into "
-                         f"{steps} steps")
-    values = np.empty((len(rows), len(feature_columns)))
-    for i, row in enumerate(rows, start=2):  # line 1 is the header
-        for j, column in enumerate(feature_columns):
-            try:
-                values[i - 2, j] = float(row[column])
-            except (TypeError, ValueError):
-                raise InputError(f"{path}: line {i}, column {column!r}: not a number "
-                                 f"({row[column]!r})") from None
-            if not np.isfinite(values[i - 2, j]):
-                raise InputError(f"{path}: line {i}, column {column!r}: NaN or infinite")
+    values = _column_values(path, header, rows, feature_columns)
     inputs = values.reshape(len(rows), steps, -1)
     if regression:
         return Dataset(inputs[:, :-1], inputs[:, 1:, 0], path.stem)
+    return Dataset(inputs, _labels(path, header, rows, label_column), path.stem)
+
+
+def _check_columns(feature_columns: list[str], label_column: str | None, steps: int,
+                   regression: bool) -> None:
+    """Refuse column and step options that no file can satisfy."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise InputError(f"steps: expected an integer >= 1, got {steps!r}")
+    if not feature_columns or not all(isinstance(c, str) and c for c in feature_columns):
+        raise InputError(f"feature_columns: expected non-empty column names, got "
+                         f"{feature_columns!r}")
+    repeated = sorted({c for c in feature_columns if feature_columns.count(c) > 1})
+    if repeated:
+        raise InputError(f"feature_columns: {', '.join(map(repr, repeated))} named more than "
+                         "once")
+    if len(feature_columns) % steps:
+        raise InputError(f"feature_columns: {len(feature_columns)} columns do not split into "
+                         f"{steps} steps of equally many features")
+    if regression and steps < 2:
+        raise InputError("steps: one-step-ahead regression needs at least 2 steps")
+    if not regression and not label_column:
+        raise InputError("label_column: classification needs the label column's name")
+    if label_column in feature_columns:
+        raise InputError(f"label_column {label_column!r} is also a feature column")
+
+
+def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the data rows ``(line, fields)``; blank lines are skipped."""
+    reader = csv.reader(io.StringIO(read_text(path, "CSV file")), strict=True)
+    table: list[tuple[int, list[str]]] = []
+    line = 1  # where the next record starts (a quoted field may span lines)
+    try:
+        for row in reader:
+            if row:
+                table.append((line, row))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {line}: not valid CSV ({exc})") from None
+    if not table:
+        raise InputError(f"{path}: empty file (expected a header and data rows)")
+    header = [name.strip() for name in table[0][1]]
+    for index, name in enumerate(header):
+        if header.index(name) != index:
+            raise InputError(f"{path}: column name {name!r} appears twice in the header "
+                             f"(columns {header.index(name) + 1} and {index + 1})")
+    rows = table[1:]
+    if not rows:
+        raise InputError(f"{path}: no data rows")
+    for line, row in rows:
+        if len(row) != len(header):
+            raise InputError(f"{path}: line {line}: {len(row)} fields, but the header has "
+                             f"{len(header)} columns")
+    return header, rows
+
+
+def _column_values(path: Path, header: list[str], rows: list[tuple[int, list[str]]],
+                   columns: list[str]) -> np.ndarray:
+    """``[rows, columns]`` finite values, refusing a bad field by line and column."""
+    positions = [header.index(c) for c in columns]
+    values = np.empty((len(rows), len(columns)))
+    for i, (line, row) in enumerate(rows):
+        for j, (column, position) in enumerate(zip(columns, positions, strict=True)):
+            values[i, j] = _number(path, line, column, row[position])
+    return values
+
+
+def _number(path: Path, line: int, column: str, text: str) -> float:
+    where = f"{path}: line {line}, column {column!r}"
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{where}: not a number ({text!r})") from None
+    if not np.isfinite(value):
+        raise InputError(f"{where}: NaN or infinite ({text.strip()!r}; float64 ends at "
+                         "1.8e308)")
+    if abs(value) > MAX_ABS_VALUE:
+        raise InputError(f"{where}: {value:g} exceeds {MAX_ABS_VALUE:g} in magnitude (the "
+                         "limit is qru_compile.limits.MAX_ABS_VALUE)")
+    return value
+
+
+def _labels(path: Path, header: list[str], rows: list[tuple[int, list[str]]],
+            column: str) -> np.ndarray:
+    """Integer class labels >= 0 of at least two classes."""
+    position = header.index(column)
     labels = np.empty(len(rows))
-    for i, row in enumerate(rows, start=2):
-        try:
-            labels[i - 2] = int(row[label_column])  # type: ignore[index]
-        except (TypeError, ValueError):
-            raise InputError(f"{path}: line {i}, column {label_column!r}: label must be an "
-                             f"integer, got {row[label_column]!r}") from None  # type: ignore[index]
-    return Dataset(inputs, labels, path.stem)
+    for i, (line, row) in enumerate(rows):
+        text = row[position].strip()
+        if not (text.isascii() and text.isdigit()):
+            raise InputError(f"{path}: line {line}, column {column!r}: label must be an "
+                             f"integer >= 0 (a class index), got {row[position]!r}")
+        labels[i] = int(text)
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        raise InputError(f"{path}: column {column!r}: every row has label {classes[0]:g}; "
+                         "classification needs at least two classes")
+    return labels

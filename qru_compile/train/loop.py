@@ -81,6 +81,8 @@ class TrainConfig:
         if not 0 <= self.min_learning_rate < self.learning_rate:
             raise InputError(f"min_learning_rate must be at least 0 and below learning_rate "
                              f"{self.learning_rate}, got {self.min_learning_rate}")
+        if not 0 <= self.seed < 2**32:  # numpy's and scikit-learn's seeds are 32-bit
+            raise InputError(f"seed must be an integer from 0 to 2**32 - 1, got {self.seed}")
         if self.chunk_size is not None and self.chunk_size < 1:
             raise InputError(f"chunk_size must be at least 1, got {self.chunk_size}")
         if self.noise and self.device is None:

@@ -109,7 +109,13 @@ def predicted_labels(model: QRUModel, params: np.ndarray, outs: np.ndarray) -> n
 
 def metrics(model: QRUModel, params: np.ndarray, outs: np.ndarray,
             targets: np.ndarray) -> dict[str, float]:
-    """Loss, and accuracy (classification) or MSE of the predictions (regression)."""
+    """Loss, and accuracy (classification) or MSE of the predictions (regression).
+
+    Raises:
+        InputError: for no sequences at all (every metric would be NaN).
+    """
+    if outs.shape[1] == 0:
+        raise InputError("no sequences to evaluate: the metrics of an empty set are undefined")
     loss = loss_and_output_gradient(model, params, outs, targets)[0]
     if model.readout.kind == "sequence":
         error = predictions(model, params, outs) - targets

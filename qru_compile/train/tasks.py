@@ -26,7 +26,7 @@ from qru_compile.targets import step_program
 from qru_compile.train import data as datasets
 from qru_compile.train.baselines import classical_baselines, oscillation_baselines
 from qru_compile.train.checkpoint import Checkpoint, plot_history
-from qru_compile.train.data import Dataset
+from qru_compile.train.data import Dataset, check_dataset
 from qru_compile.train.loop import EpochRecord, FitResult, TrainConfig, evaluate, fit
 from qru_compile.train.noise_injection import ObservationModel, fit_observation_model
 from qru_compile.train.noisy import DeviceSimulation
@@ -264,6 +264,7 @@ def fold_jobs(model: QRUModel, data: Dataset, config: TrainConfig, *, folds: int
         raise InputError(f"restarts: expected at least 1, got {restarts}")
     if not 0 <= val_fraction < 0.5:
         raise InputError(f"val_fraction: expected 0 <= value < 0.5, got {val_fraction}")
+    check_dataset(model, data, data.name)
     labels = data.targets.astype(int)
     if folds < 2 or np.min(np.bincount(labels)) < folds:
         raise InputError(f"folds: need 2 <= folds <= the smallest class size "
