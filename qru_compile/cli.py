@@ -557,10 +557,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="qvm:PROCESSOR (noisy quantum virtual machine), "
                           "qvm-noiseless:PROCESSOR, or google:PROCESSOR[:CONFIG] (Quantum "
                           "Engine; needs GOOGLE_CLOUD_PROJECT and credentials)")
-    run.add_argument("--shots", type=int, required=True,
+    run.add_argument("--shots", type=options.integer(1), required=True,
                      help="repetitions per circuit (per sample, step and basis)")
-    run.add_argument("--samples", type=int, help="run only the first K test samples")
-    run.add_argument("--seed", type=int, help="seed of the virtual machine's simulator")
+    run.add_argument("--samples", type=options.integer(1),
+                     help="run only the first K test samples")
+    run.add_argument("--seed", type=options.integer(0, 2**32 - 1),
+                     help="seed of the virtual machine's simulator")
     run.set_defaults(run=_cmd_run)
     return parser
 

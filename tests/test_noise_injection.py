@@ -126,3 +126,20 @@ def test_noise_injected_training_runs_and_saves_the_model(rng):
     assert len(result.history) == 2 and np.all(np.isfinite(result.params))
     ideal = fit(MODEL, data, None, dataclasses.replace(config, noise=False, shots=None))
     assert not np.allclose(result.params, ideal.params)
+
+
+def test_device_simulation_engine_agrees_with_qsim_trajectories(rng):
+    """The fast noisy path (trajectories as engine rows) against qsim's trajectories, both
+    through the same readout error, within their combined statistical error."""
+    from qru_compile.train.noisy import DeviceSimulation
+
+    program = qc.compile(MODEL, "willow_pink").program
+    slots = rng.uniform(0, 2 * np.pi, (4, program.angle_map.num_slots))
+    fast = DeviceSimulation("willow_pink", trajectories=2000, seed=1).expectations(program,
+                                                                                  slots)
+    reference = DeviceSimulation("willow_pink", trajectories=1000, seed=2,
+                                 simulator="qsim").expectations(program, slots)
+    exact = NumpyBackend().expectations(program, slots)
+    error = np.sqrt((1 - fast**2) / 2000 + (1 - reference**2) / 1000)
+    assert np.max(np.abs(fast - reference) / error) < 4.5
+    assert np.max(np.abs(fast - exact)) > 0.05  # the noise is resolved
