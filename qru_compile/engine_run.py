@@ -3,8 +3,8 @@
 Every step of every sequence is executed as the hardware would execute it: for each basis
 (``Z``, and ``X`` with its basis change) one ``processor.run_sweep(program, params=[one
 resolver per sample], repetitions=N)``; each logical qubit's ``<Z>``/``<X>`` is the mean of the
-``+-1`` outcomes, and the hidden estimates (clipped to ``[-1, 1]``) set the next step's angles.
-These are the calls a user with hardware access makes against ``cirq_google.Engine``.
+``+-1`` outcomes, and the hidden estimates set the next step's angles (through the rollout of
+:mod:`qru_compile.sim.rollout`, as every simulation does). These are the calls a user with hardware access makes against ``cirq_google.Engine``.
 
 Engine specifications:
 
@@ -34,7 +34,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import cirq
 import numpy as np
@@ -44,6 +44,9 @@ from qru_compile.compiler import CompileResult
 from qru_compile.compiler import compile as compile_model
 from qru_compile.devices import Device, get_device
 from qru_compile.errors import BackendError, InputError, QRUError
+from qru_compile.program import StepProgram
+from qru_compile.sim.backends import Backend, resolvers
+from qru_compile.sim.rollout import rollout
 
 #: Engine kinds of an engine specification ``KIND:PROCESSOR``.
 ENGINE_KINDS: tuple[str, ...] = ("qvm", "qvm-noiseless", "google")
@@ -293,8 +296,8 @@ class EngineRunResult:
 
     Attributes:
         outs: ``[T, batch, 2*nd]``: ``<Z_d0>, <X_d0>, <Z_d1>, ...`` estimates.
-        hidden: ``[T, batch, 2*nh]``: ``<Z_h0>, <X_h0>, ...``; ``hidden[t]`` (clipped to
-            ``[-1, 1]``) was the hidden input of step ``t + 1``.
+        hidden: ``[T, batch, 2*nh]``: ``<Z_h0>, <X_h0>, ...``; ``hidden[t]`` was the
+            hidden input of step ``t + 1``.
         report: engine, circuits, jobs, shots, wall seconds, estimated device seconds and the
             per-circuit timing (see :func:`run_sequences`).
     """
@@ -329,6 +332,41 @@ def _run_basis(processor: Any, circuit: cirq.AbstractCircuit, resolvers: Sequenc
             bits = np.asarray(result.measurements[name])[:, 0]
             values[row, col] = 1.0 - 2.0 * float(np.mean(bits))
     return values
+
+
+@dataclasses.dataclass(eq=False)
+class _EngineBackend(Backend):
+    """Each step's values from the processor: per basis, ``run_sweep`` of the executable with
+    one resolver per sample; a value is the mean of its qubit's ``+-1`` outcomes. Counts the
+    steps it ran and the ``run_sweep`` jobs."""
+
+    name: ClassVar[str] = "engine"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"expectations"})
+    result: CompileResult
+    processor: Any
+    repetitions: int
+    device_config_name: str
+    label: str
+    on_step: Callable[[int, int], None] | None
+    steps: int
+    done: int = 0
+    jobs: int = 0
+
+    def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
+        names = [q.name for q in self.result.step.measured_qubits]
+        rows = resolvers(program, slot_values)
+        values = np.empty((len(rows), 2 * len(names)))  # Z then X of each qubit
+        for b, basis in enumerate(BASES):
+            for chunk in _sample_chunks(len(rows), self.repetitions):
+                values[chunk, b::2] = _run_basis(
+                    self.processor, self.result.executables[basis], rows[chunk], names,
+                    self.repetitions, self.device_config_name,
+                    f"engine {self.label}: step {self.done} basis {basis}")
+                self.jobs += 1
+        if self.on_step is not None:
+            self.on_step(self.done, self.steps)
+        self.done += 1
+        return values
 
 
 def run_sequences(
@@ -377,41 +415,23 @@ def run_sequences(
     inputs = validation.sequence_inputs(model, inputs)
     hidden = validation.hidden_state(model, initial_hidden, len(inputs))
     batch, steps, _ = inputs.shape
-    names = [q.name for q in result.step.measured_qubits]
-    nd2 = model.output_size
     timings, notes = circuit_timings(result)
-    outs = np.empty((steps, batch, nd2))
-    hiddens = np.empty((steps, batch, model.hidden_size))
-    jobs = 0
+    backend = _EngineBackend(result, processor, repetitions, device_config_name,
+                             engine or _processor_id(processor), on_step, steps)
     start = time.perf_counter()
-    for t in range(steps):
-        slots = result.step.angle_map.values(params, inputs[:, t], hidden)
-        resolvers = [result.step.resolver(row) for row in slots]
-        values = np.empty((batch, 2 * len(names)))
-        for b, basis in enumerate(BASES):
-            for chunk in _sample_chunks(batch, repetitions):
-                values[chunk, b::2] = _run_basis(
-                    processor, result.executables[basis], resolvers[chunk], names,
-                    repetitions, device_config_name,
-                    f"engine {engine or _processor_id(processor)}: step {t} basis {basis}")
-                jobs += 1
-        outs[t] = values[:, :nd2]
-        hidden = np.clip(values[:, nd2:], -1.0, 1.0)
-        hiddens[t] = hidden
-        if on_step is not None:
-            on_step(t, steps)
+    run = rollout(result.program, backend, params, inputs, hidden)
     wall = time.perf_counter() - start
     circuits = len(BASES) * steps * batch
     report = {
         "engine": engine, "processor": _processor_id(processor),
         "samples": batch, "steps": steps, "repetitions": repetitions,
-        "circuits": circuits, "jobs": jobs, "shots": circuits * repetitions,
+        "circuits": circuits, "jobs": backend.jobs, "shots": circuits * repetitions,
         "wall_seconds": wall,
         "device_seconds": estimated_device_seconds(timings, steps * batch, repetitions),
         "circuit_ns": {basis: timing.to_dict() for basis, timing in timings.items()},
         "notes": list(notes),
     }
-    return EngineRunResult(outs=outs, hidden=hiddens, report=report)
+    return EngineRunResult(outs=run.outs, hidden=run.hidden, report=report)
 
 
 def _processor_id(processor: Any) -> str:
