@@ -35,7 +35,7 @@ import qsimcirq  # noqa: E402
 import qru_compile as qc  # noqa: E402
 from qru_compile.sim.trajectories import NoisyProgram  # noqa: E402
 from qru_compile.tables import markdown_table  # noqa: E402
-from qru_compile.train.noisy import noise_model  # noqa: E402
+from qru_compile.devices.calibration import noise_model  # noqa: E402
 
 DEVICE = "willow_pink"
 TRAJECTORIES = 64

@@ -267,7 +267,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
         defaults, name = TASKS["wdbc"], Path(args.data).stem  # WDBC's options suit most data
     else:
         defaults = get_task(args.task)
-        model, data, name = defaults.model, None, defaults.name
+        data, name = None, defaults.name
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed),
                                    ("device", args.device), ("batch_size", args.batch_size),
                                    ("learning_rate", args.learning_rate),
@@ -280,6 +280,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
                                    ("noise", args.noise or None),
                                    ("shots", args.shots)) if v is not None}
     config = dataclasses.replace(defaults.config, **overrides)
+    if args.data is None:
+        model = defaults.model_for(config)
     val_fraction = args.val_fraction if args.val_fraction is not None else defaults.val_fraction
     restarts = args.restarts if args.restarts is not None else defaults.restarts
     output = output_directory(args.output or f"runs/{name}", "--output")
@@ -349,18 +351,27 @@ def _check_columns(args: argparse.Namespace, model: QRUModel) -> None:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
+    from qru_compile import pretrained
     from qru_compile.train.checkpoint import Checkpoint
     from qru_compile.train.data import check_dataset
     from qru_compile.train.loop import evaluate
+    from qru_compile.train.mitigation import Mitigation
     from qru_compile.train.noisy import compare_ideal_and_noisy
     from qru_compile.train.tasks import TASKS
 
-    if args.noise and args.device is None:
-        raise OptionError("--noise needs --device (rainbow, weber or willow_pink)")
-    if not args.noise and (args.shots is not None or args.trajectories is not None):
-        raise OptionError("--shots and --trajectories go with --noise")
-    checkpoint = Checkpoint.load(args.checkpoint)
+    noisy_only = {"--shots": args.shots, "--trajectories": args.trajectories,
+                  "--mitigation": args.mitigation, "--zne-scales": args.zne_scales}
+    given = [option for option, value in noisy_only.items() if value is not None]
+    if not args.noise and given:
+        raise OptionError(f"{', '.join(given)}: only with --noise")
+    if args.zne_scales is not None and "zne" not in (args.mitigation or ""):
+        raise OptionError("--zne-scales goes with --mitigation zne or readout+zne")
+    checkpoint = Checkpoint.load(pretrained.resolve(args.checkpoint))
     model, params = checkpoint.model, checkpoint.params
+    device = args.device or checkpoint.config.device
+    if args.noise and device is None:
+        raise OptionError("--noise needs --device (rainbow, weber or willow_pink): the "
+                          "checkpoint was not trained for one")
     task = TASKS.get(checkpoint.task or "")
     if task is None:
         raise InputError(f"{args.checkpoint}: evaluation needs a task checkpoint "
@@ -373,15 +384,24 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     if args.samples is not None:
         data = data.subset(np.arange(min(args.samples, len(data))))
     if args.noise:
-        report = compare_ideal_and_noisy(model, params, data, args.device,
+        mitigation = Mitigation.parse(args.mitigation or "none",
+                                      *([args.zne_scales] if args.zne_scales else []))
+        report = compare_ideal_and_noisy(model, params, data, device,
                                          trajectories=args.trajectories or 64,
-                                         shots=args.shots)
+                                         shots=args.shots, mitigation=mitigation,
+                                         seed=args.seed)
     else:
-        report = {"samples": len(data), "device": args.device,
+        report = {"samples": len(data), "device": device,
                   "backend": args.backend,
                   "ideal": evaluate(model, params, data, backend=args.backend,
-                                    device=args.device)}
+                                    device=device)}
     print(json.dumps(report, indent=1))
+
+
+def _pretrained_names() -> tuple[str, ...]:
+    from qru_compile import pretrained
+
+    return pretrained.names()
 
 
 def _cmd_run(args: argparse.Namespace) -> None:
@@ -411,7 +431,8 @@ def _add_backend_argument(parser: argparse.ArgumentParser, default: str | None) 
     parser.add_argument("--backend", default=default, choices=["auto", *BACKENDS],
                         help="simulator: auto (default: the batched float64 engine below 12 "
                              "qubits, qsim from there), numpy (the engine), qsim (float32), "
-                             "cirq (float64 reference)")
+                             "cirq (float64 reference), density (the exact noisy channel of a "
+                             "device-compiled step, up to 10 qubits)")
 
 
 def _add_scheduler_arguments(parser: argparse.ArgumentParser) -> None:
@@ -537,14 +558,26 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a checkpoint, ideal or noisy")
-    evaluate.add_argument("checkpoint", help="a fold or restart checkpoint from qru train")
-    evaluate.add_argument("--device", help="evaluate the step compiled for this device")
+    evaluate.add_argument("checkpoint", help="a fold or restart checkpoint from qru train, or "
+                                             "a shipped one by name ("
+                                             + ", ".join(_pretrained_names()) + ")")
+    evaluate.add_argument("--device", help="evaluate the step compiled for this device "
+                                           "(default: the one it was trained for)")
     evaluate.add_argument("--noise", action="store_true",
-                          help="with the device's calibration noise (qsim trajectories)")
+                          help="with the device's calibration noise (trajectories) and "
+                               "readout error")
     evaluate.add_argument("--shots", type=options.integer(1),
-                          help="with --noise: finite shots per expectation value")
+                          help="with --noise: shots per basis and step (default: exact "
+                               "noisy expectation values)")
     evaluate.add_argument("--trajectories", type=options.integer(1),
                           help="with --noise: noisy trajectories (default 64)")
+    evaluate.add_argument("--mitigation", choices=["none", "readout", "zne", "readout+zne"],
+                          help="with --noise: invert the readout confusion and/or "
+                               "extrapolate to zero noise by gate folding")
+    evaluate.add_argument("--zne-scales", type=options.odd_scales,
+                          help="noise scale factors for zne (default 1,3)")
+    evaluate.add_argument("--seed", type=options.seed, default=0,
+                          help="seed of the trajectories and shots")
     evaluate.add_argument("--samples", type=options.integer(1),
                           help="evaluate only the first N test samples")
     _add_backend_argument(evaluate, "auto")

@@ -86,3 +86,19 @@ def name_list(text: str) -> list[str]:
 
 #: ``--seed``: numpy and scikit-learn take 32-bit seeds.
 seed = integer(0, MAX_SEED)
+
+
+def odd_scales(text: str) -> tuple[int, ...]:
+    """The ``type=`` of ``--zne-scales``: comma-separated odd integers, starting with 1."""
+    from qru_compile.errors import InputError
+    from qru_compile.train.mitigation import check_scales
+
+    try:
+        scales = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}"
+                                         ) from None
+    try:
+        return check_scales(scales)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -161,6 +161,14 @@ def test_train_option_out_of_range(capsys, work, option, value, message):
 @pytest.mark.parametrize("argv, message", [
     (["evaluate", "c.json", "--shots", "-5"], "argument --shots: expected an integer >= 1"),
     (["evaluate", "c.json", "--trajectories", "0"], "argument --trajectories: expected"),
+    (["evaluate", "c.json", "--noise", "--zne-scales", "1,2"],
+     "argument --zne-scales: scale factor 2: global folding scales by odd integers"),
+    (["evaluate", "c.json", "--noise", "--zne-scales", "3,5"],
+     "argument --zne-scales: zero-noise extrapolation needs scale factors 1 and at least one"),
+    (["evaluate", "c.json", "--zne-scales", "1,x"], "argument --zne-scales: expected comma-"),
+    (["evaluate", "c.json", "--mitigation", "readout"], "--mitigation: only with --noise"),
+    (["evaluate", "c.json", "--noise", "--zne-scales", "1,3"],
+     "--zne-scales goes with --mitigation zne or readout+zne"),
     (["compile", "wdbc", "--device", "rainbow", "--seed", "-1"], "argument --seed: expected"),
     (["sweep", "wdbc", "--devices", "rainbow", "--seed", "2**40"], "argument --seed: expected"),
 ])

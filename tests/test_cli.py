@@ -189,3 +189,26 @@ def test_backend_option_on_simulate_train_and_evaluate(capsys, tmp_path, golden_
         assert scores[backend]["backend"] == backend and scores[backend]["samples"] == 3
     assert scores["cirq"]["ideal"]["loss"] == pytest.approx(scores["numpy"]["ideal"]["loss"],
                                                             abs=1e-9)
+
+
+def test_noisy_evaluate_with_mitigation_reports_what_it_spent(capsys, tmp_path):
+    """``--noise --shots --mitigation`` on a checkpoint trained for a device: the device comes
+    from the checkpoint, the report names the mitigation and the shots spent per sample."""
+    from qru_compile.train.checkpoint import Checkpoint
+    from qru_compile.train.loop import TrainConfig
+
+    model = qc.QRUModel.preset("wdbc")
+    Checkpoint(model, model.initial_parameters(seed=0), TrainConfig(device="willow_pink"), {},
+               (), "wdbc", {"test_index": [3, 7]}).save(tmp_path / "c.json")
+    reports = {}
+    for mitigation in ("none", "readout+zne"):
+        status, out, err = run(capsys, "evaluate", str(tmp_path / "c.json"), "--noise",
+                               "--shots", "100", "--trajectories", "4", "--mitigation",
+                               mitigation)
+        assert status == 0, err
+        reports[mitigation] = json.loads(out)
+    assert reports["none"]["device"] == "willow_pink" and reports["none"]["samples"] == 2
+    assert reports["none"]["shots_per_sample"] == 30 * 2 * 100  # steps x bases x shots
+    assert reports["readout+zne"]["mitigation"] == "readout+zne"
+    assert reports["readout+zne"]["shots_per_sample"] == 2 * 30 * 2 * 100  # scales 1 and 3
+    assert reports["none"]["ideal"] == reports["readout+zne"]["ideal"]

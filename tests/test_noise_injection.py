@@ -13,7 +13,7 @@ from qru_compile.targets import step_program
 from qru_compile.train.data import Dataset
 from qru_compile.train.loop import TrainConfig, fit
 from qru_compile.train.noise_injection import ObservationModel, fit_observation_model
-from qru_compile.train.noisy import readout_affine
+from qru_compile.devices.calibration import readout_affine
 
 MODEL = qc.QRUModel.preset("wdbc")
 
@@ -96,7 +96,7 @@ def test_fit_recovers_a_known_device(rng):
 
 def test_readout_error_is_the_calibrated_asymmetric_confusion():
     program = qc.compile(MODEL, "willow_pink").program
-    alpha, beta = readout_affine(program, "willow_pink")
+    alpha, beta = readout_affine(program.observables, "willow_pink")
     errors = virtual_engine_factory.load_device_noise_properties("willow_pink").readout_errors
     for o, observable in enumerate(program.observables):
         (qubit,) = observable.qubits

@@ -225,7 +225,8 @@ def test_train_config_rejects_bad_options(options, message):
 
 
 def test_noisy_evaluation_on_a_device():
-    from qru_compile.train.noisy import compare_ideal_and_noisy, noise_model
+    from qru_compile.devices.calibration import noise_model
+    from qru_compile.train.noisy import compare_ideal_and_noisy
 
     with pytest.raises(qc.DeviceError, match="no calibration noise model"):
         noise_model("Sycamore")

@@ -1,0 +1,138 @@
+"""Error mitigation (readout inversion, folding, Richardson) and the exact noisy channel."""
+
+import cirq
+import numpy as np
+import pytest
+
+import qru_compile as qc
+from qru_compile.devices.calibration import readout_affine
+from qru_compile.sim import DensityMatrixBackend, NumpyBackend
+from qru_compile.train.gradients import loss_and_gradient
+from qru_compile.train.mitigation import (
+    Mitigation,
+    fold_global,
+    fold_slot_values,
+    invert_readout,
+    richardson,
+    richardson_weights,
+)
+from qru_compile.train.noisy import DeviceEstimator, DeviceSimulation
+
+TINY = qc.QRUModel(I=1, H=3, L=1, readout=qc.Readout("binary"))
+
+
+@pytest.fixture(scope="module")
+def tiny_willow() -> qc.CompileResult:
+    return qc.compile(TINY, "willow_pink")
+
+
+def test_readout_inversion_is_exact_on_a_known_confusion(rng):
+    """Bits read through a known asymmetric confusion matrix, then inverted: exact in
+    expectation, and unbiased on sampled bits within their statistical error."""
+    e01, e10 = np.array([0.004, 0.02, 0.1]), np.array([0.011, 0.05, 0.2])
+    exact = np.array([0.37, -0.8, 0.05])
+    p1 = (1 - exact) / 2
+    read_one = p1 * (1 - e10) + (1 - p1) * e01
+    reported = 1 - 2 * read_one
+    alpha, beta = 1 - e01 - e10, e10 - e01
+    np.testing.assert_allclose(invert_readout(reported, alpha, beta), exact, atol=1e-15)
+    shots = 200_000
+    bits = rng.random((shots, 3)) < p1  # true outcomes (1 = read as -1)
+    flipped = np.where(bits, rng.random((shots, 3)) < e10, rng.random((shots, 3)) < e01)
+    measured = np.mean(np.where(bits ^ flipped, -1.0, 1.0), axis=0)
+    mitigated = invert_readout(measured, alpha, beta)
+    assert np.all(np.abs(mitigated - exact) < 4 / np.sqrt(shots) / alpha)
+    assert np.any(np.abs(measured - exact) > 10 / np.sqrt(shots))  # the bias is resolved
+
+
+def test_folding_keeps_the_unitary_and_scales_the_gates(tiny_willow, rng):
+    program = tiny_willow.program
+    slots = rng.uniform(0, 2 * np.pi, (1, program.angle_map.num_slots))
+    resolver = cirq.ParamResolver(dict(zip(program.slot_names, slots[0])))
+    reference = cirq.unitary(cirq.resolve_parameters(program.circuit, resolver))
+    count = len(list(program.circuit.all_operations()))
+    for scale in (3, 5):
+        folded, names = fold_global(program.circuit, scale, program.slot_names)
+        assert len(list(folded.all_operations())) == scale * count
+        values = fold_slot_values(slots, scale)[0]
+        unitary = cirq.unitary(cirq.resolve_parameters(folded, dict(zip(names, values))))
+        assert cirq.equal_up_to_global_phase(unitary, reference, atol=1e-9)
+
+
+@pytest.mark.parametrize("scales", [(2,), (1,), (1, 2), (1, 3, 3), (3, 1)])
+def test_bad_scale_factors_are_refused(scales):
+    with pytest.raises(qc.InputError, match="scale factor"):
+        Mitigation(zne_scales=scales)
+
+
+def test_richardson_is_exact_for_polynomials_of_its_degree():
+    lam = np.array([1.0, 3.0, 5.0])
+    np.testing.assert_allclose(richardson((1, 3), 0.7 - 0.05 * lam[:2]), 0.7, atol=1e-15)
+    quadratic = 0.6 - 0.1 * lam + 0.004 * lam**2
+    np.testing.assert_allclose(richardson((1, 3, 5), quadratic), 0.6, atol=1e-15)
+    np.testing.assert_allclose(richardson_weights((1, 3)), [1.5, -0.5])
+
+
+def test_mitigation_names_round_trip():
+    for name in Mitigation.KINDS:
+        assert Mitigation.parse(name).name == name
+    assert Mitigation.parse("readout+zne").circuits_per_step == 2
+    with pytest.raises(qc.InputError, match="mitigation 'twirl'"):
+        Mitigation.parse("twirl")
+
+
+def test_mitigation_brings_noisy_values_towards_the_ideal(tiny_willow, rng):
+    """On the exact channel's scale: readout inversion then ZNE (1, 3) each shrink the mean
+    error of the device's values (8,000 trajectories: standard error about 0.01)."""
+    program = tiny_willow.program
+    slots = rng.uniform(0, 2 * np.pi, (6, program.angle_map.num_slots))
+    ideal = NumpyBackend().expectations(program, slots)
+    errors = {}
+    for mitigation in ("none", "readout", "readout+zne"):
+        estimator = DeviceEstimator("willow_pink", trajectories=8000, seed=3,
+                                    mitigation=Mitigation.parse(mitigation))
+        errors[mitigation] = np.mean(np.abs(estimator.expectations(program, slots) - ideal))
+    assert errors["readout+zne"] < 0.6 * errors["none"]
+    assert errors["readout"] < errors["none"]
+
+
+def test_trajectories_agree_with_the_exact_channel(tiny_willow, rng):
+    """The fast noisy path (engine trajectories, readout applied) against Cirq's density
+    matrices of the same calibrated channel, within the trajectories' statistical error."""
+    program = tiny_willow.program
+    slots = rng.uniform(0, 2 * np.pi, (3, program.angle_map.num_slots))
+    exact = DensityMatrixBackend().expectations(program, slots)
+    fast = DeviceSimulation("willow_pink", trajectories=4000, seed=5).expectations(program,
+                                                                                  slots)
+    error = np.sqrt((1 - exact**2) / 4000)
+    assert np.max(np.abs(fast - exact) / error) < 4.5
+    assert np.max(np.abs(exact - NumpyBackend().expectations(program, slots))) > 0.02
+
+
+def test_noisy_gradient_matches_finite_differences_of_the_noisy_loss(tiny_willow, rng):
+    """The parameter-shift rule on the exact noisy channel (noise independent of the angles)
+    is the derivative of the noisy loss, hidden values fed forward as the device reports."""
+    params = TINY.initial_parameters(rng)
+    inputs, targets = rng.uniform(0, 1, (1, 2, 1)), np.array([1.0])
+    backend = DensityMatrixBackend()
+    loss, grad = loss_and_gradient(tiny_willow, params, inputs, targets, backend=backend)
+    fd_loss, fd = loss_and_gradient(tiny_willow, params, inputs, targets, backend=backend,
+                                    method="finite-difference", epsilon=1e-5)
+    assert loss == pytest.approx(fd_loss, abs=1e-14)
+    np.testing.assert_allclose(grad, fd, atol=1e-8)
+    _, ideal = loss_and_gradient(tiny_willow, params, inputs, targets, backend=NumpyBackend())
+    assert np.max(np.abs(grad - ideal)) > 1e-3  # the noise changes the gradient
+
+
+def test_density_backend_needs_a_device():
+    program = qc.lower(TINY)
+    from qru_compile.program import StepProgram
+
+    with pytest.raises(qc.BackendError, match="density backend simulates a device's noise"):
+        DensityMatrixBackend().expectations(StepProgram.logical(program), np.zeros((1, 9)))
+
+
+def test_readout_affine_refuses_parities(tiny_willow):
+    q = tiny_willow.program.qubits
+    with pytest.raises(qc.BackendError, match="parity"):
+        readout_affine((cirq.Z(q[0]) * cirq.Z(q[1]),), "willow_pink")
