@@ -301,14 +301,17 @@ def _cmd_train(args: argparse.Namespace) -> None:
                                      val_fraction=val_fraction, restarts=restarts,
                                      executor=runs,
                                      batch_executor=batches, on_epoch=progress.epoch,
-                                     on_batch=progress.batch, on_done=progress.done)
+                                     on_batch=progress.batch, on_done=progress.done,
+                                     only_folds=args.only_folds)
     if args.task == "oscillation":
         print(f"oscillation: best autoregressive test MSE {summary['best_test_mse']:.3g} "
               f"(median {summary['median_test_mse']:.3g}) over {restarts} restart(s); "
               + "; ".join(f"{k} {v['test_mse']:.3g} ({v['parameters']} parameters)"
                           for k, v in summary["baselines"].items()))
     else:
-        print(f"\n{name}: {args.folds}-fold accuracy {summary['mean_accuracy']:.4f} "
+        shown = f"folds {','.join(map(str, summary['folds_run']))} of {args.folds}" \
+            if args.only_folds else f"{args.folds}-fold"
+        print(f"\n{name}: {shown} accuracy {summary['mean_accuracy']:.4f} "
               f"({model.num_parameters} parameters); "
               + "; ".join(f"{k} {v['mean_accuracy']:.4f} ({v['parameters']} parameters)"
                           for k, v in summary["baselines"].items()))
@@ -334,6 +337,13 @@ def _check_train_options(args: argparse.Namespace, tasks: Iterable[str]) -> None
                               f"({args.task})")
     if args.shots is not None and not args.noise:
         raise OptionError("--shots needs --noise (shots of the device's noisy readout)")
+    if args.only_folds is not None:
+        if args.task == "oscillation":
+            raise OptionError("--only-folds: oscillation has restarts, not folds")
+        outside = [k for k in args.only_folds if k >= args.folds]
+        if outside:
+            raise OptionError(f"--only-folds: fold {outside[0]} is not one of 0..{args.folds - 1}"
+                              f" (--folds {args.folds})")
     if args.noise and args.device is None:
         raise OptionError("--noise needs --device (the noise is that of the step compiled "
                           "for it)")
@@ -387,7 +397,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         mitigation = Mitigation.parse(args.mitigation or "none",
                                       *([args.zne_scales] if args.zne_scales else []))
         report = compare_ideal_and_noisy(model, params, data, device,
-                                         trajectories=args.trajectories or 64,
+                                         trajectories=args.trajectories,
                                          shots=args.shots, mitigation=mitigation,
                                          seed=args.seed)
     else:
@@ -537,6 +547,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stop when halving takes the learning rate below this")
     train.add_argument("--folds", type=options.integer(2), default=5,
                        help="cross-validation folds")
+    train.add_argument("--only-folds", type=options.integer_list(0), metavar="K,...",
+                       help="train just these folds of the split (more can follow into the "
+                            "same --output)")
     train.add_argument("--restarts", type=options.integer(1),
                        help="random initialisations: oscillation runs (default 4), or per "
                             "cross-validation fold, the best by training/validation loss kept "
@@ -570,7 +583,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="with --noise: shots per basis and step (default: exact "
                                "noisy expectation values)")
     evaluate.add_argument("--trajectories", type=options.integer(1),
-                          help="with --noise: noisy trajectories (default 64)")
+                          help="with --noise: trajectories per value (default 64; as many as "
+                               "--shots: each shot its own trajectory, as on hardware)")
     evaluate.add_argument("--mitigation", choices=["none", "readout", "zne", "readout+zne"],
                           help="with --noise: invert the readout confusion and/or "
                                "extrapolate to zero noise by gate folding")

@@ -70,6 +70,20 @@ def number(minimum: float, *, strict: bool = False,
     return parse
 
 
+def integer_list(minimum: int) -> Callable[[str], list[int]]:
+    """The ``type=`` of a comma-separated list of distinct integers ``>= minimum``."""
+    single = integer(minimum)
+
+    def parse(text: str) -> list[int]:
+        values = [single(part.strip()) for part in text.split(",")]
+        if len(set(values)) != len(values):
+            raise argparse.ArgumentTypeError(f"a number is given twice in {text!r}")
+        return values
+
+    parse.__name__ = "integer list"
+    return parse
+
+
 def name_list(text: str) -> list[str]:
     """The ``type=`` of a comma-separated list of names (``--columns``, ``--devices``)."""
     names = [name.strip() for name in text.split(",")]

@@ -141,6 +141,22 @@ def test_interrupted_run_trains_only_its_unfinished_fold(capsys, work):
     assert {name: _mtimes(run)[name] for name in kept} == kept
 
 
+def test_only_folds_trains_a_subset_and_the_rest_follows(capsys, work):
+    """``--only-folds 1`` into a fresh directory trains fold 1 alone; the full run then adds
+    fold 0 and keeps fold 1's file untouched."""
+    first = _train_argv(work, "--only-folds", "1", "--output", str(work / "part"))
+    assert main(first) == 0
+    assert "folds 1 of 2 accuracy" in capsys.readouterr().out
+    part = work / "part"
+    assert (part / "fold1.json").exists() and not (part / "fold0.json").exists()
+    assert json.loads((part / "summary.json").read_text())["folds_run"] == [1]
+    kept = _mtimes(part)["fold1.json"]
+    assert main(_train_argv(work, "--output", str(part))) == 0
+    capsys.readouterr()
+    assert (part / "fold0.json").exists() and _mtimes(part)["fold1.json"] == kept
+    assert json.loads((part / "summary.json").read_text())["folds_run"] == [0, 1]
+
+
 # --- reruns of another run are refused ------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -308,7 +308,8 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
                    batch_executor: Executor | None = None,
                    on_epoch: Callable[[int, EpochRecord], None] | None = None,
                    on_batch: Callable[[int, int, float], None] | None = None,
-                   on_done: Callable[[int, Checkpoint], None] | None = None) -> dict[str, Any]:
+                   on_done: Callable[[int, Checkpoint], None] | None = None,
+                   only_folds: Sequence[int] | None = None) -> dict[str, Any]:
     """Stratified k-fold cross-validation, the folds run as independent jobs on ``executor``.
 
     Folds already checkpointed in ``output`` are loaded, not retrained; each finished fold is
@@ -318,7 +319,8 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
     ``batch_executor`` (for the gradient chunks) and ``on_batch`` are used only when the folds
     run in this process; ``on_epoch`` is called here wherever they run (from Dask workers
     through an event topic, as the epochs finish); ``on_done`` is called with each fold's index
-    and checkpoint as it finishes, wherever it ran.
+    and checkpoint as it finishes, wherever it ran. ``only_folds`` trains just those folds of
+    the split (the others can follow later into the same ``output``).
 
     Returns:
         A summary: per-fold accuracy and confusion matrix, their mean, and the classical
@@ -326,11 +328,18 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
 
     Raises:
         InputError: if ``output`` holds another run (other data, model or options; see
-            :mod:`qru_compile.train.run_manifest`), before anything in it changes.
+            :mod:`qru_compile.train.run_manifest`), before anything in it changes, or for a
+            fold in ``only_folds`` outside ``0..folds-1``.
     """
     executor = executor or LocalExecutor()
     jobs = fold_jobs(model, data, config, folds=folds, val_fraction=val_fraction,
                      restarts=restarts)
+    if only_folds is not None:
+        outside = sorted(set(only_folds) - set(range(folds)))
+        if outside or not only_folds:
+            raise InputError(f"only_folds: expected fold numbers in 0..{folds - 1}, got "
+                             f"{list(only_folds)}")
+        jobs = [job for job in jobs if job.fold in set(only_folds)]
     done = _run_checkpointed(
         executor, run_fold, jobs, output, data.name, on_done,
         dict(batch_executor=batch_executor, on_epoch=on_epoch, on_batch=on_batch),
@@ -339,7 +348,8 @@ def cross_validate(model: QRUModel, data: Dataset, config: TrainConfig, *, folds
         restarts=restarts, val_fraction=val_fraction)
     results = [done[job.name].metrics for job in jobs]
     summary = {
-        "task": data.name, "folds": folds, "val_fraction": val_fraction, "restarts": restarts,
+        "task": data.name, "folds": folds, "folds_run": [job.fold for job in jobs],
+        "val_fraction": val_fraction, "restarts": restarts,
         "model_parameters": model.num_parameters,
         "accuracy": [r["accuracy"] for r in results],
         "mean_accuracy": float(np.mean([r["accuracy"] for r in results])),
