@@ -47,18 +47,12 @@ import sympy
 from qsimcirq import qsim
 
 from qru_compile.errors import BackendError, InputError
+from qru_compile.sim.gate_decoding import PAULI, POWER_GATES
 
 _CHUNK = 256  # points whose qsim circuits exist at once
 
 # Gates of three or more qubits that qsim applies natively (cheaper to add than an 8x8 matrix).
 _NATIVE = {cirq.CSWAP: qsim.kCSwapGate, cirq.CCX: qsim.kCCX, cirq.CCZ: qsim.kCCZ}
-
-_PAULI = {
-    "x": np.array([[0, 1], [1, 0]], dtype=complex),
-    "y": np.array([[0, -1j], [1j, 0]], dtype=complex),
-    "z": np.array([[1, 0], [0, -1]], dtype=complex),
-}
-
 
 @dataclasses.dataclass(eq=False)
 class _Factor:
@@ -228,6 +222,9 @@ def _fill_matrices(values, dims, fixed_start, fixed, factor_start, slots, weight
                 out[r, o + 2 * i + 1] = m[i].imag
 
 
+# Not gate_decoding.parametrised_ops: qsim takes any slope (the rotation's weight), checks that
+# exactly one PhasedXZ exponent is symbolic, folds the fixed gates into the rotation's matrices
+# and names itself in its errors.
 def _linear(expr: sympy.Expr, name: str, op: cirq.Operation) -> tuple[float, float]:
     """``(slope, offset)`` of an exponent linear in the slot symbol ``name``."""
     symbol = sympy.Symbol(name)
@@ -244,10 +241,10 @@ def _slot_program(op: cirq.Operation, qubit: int, slot: int, name: str) -> _Prog
     def rotation(before: np.ndarray, axis: str, slope: float, after: np.ndarray) -> _Program:
         # P^(slope t) = phase * R_P(pi slope t), R_P(a) = cos(a/2) - i sin(a/2) P
         return _Program((qubit,), before,
-                        [_Factor(slot, np.pi * slope, after, -1j * after @ _PAULI[axis])])
+                        [_Factor(slot, np.pi * slope, after, -1j * after @ PAULI[axis])])
 
     eye = np.eye(2, dtype=complex)
-    for gate_type, axis in ((cirq.XPowGate, "x"), (cirq.YPowGate, "y"), (cirq.ZPowGate, "z")):
+    for gate_type, axis in POWER_GATES:
         if isinstance(gate, gate_type):
             slope, offset = _linear(gate.exponent, name, op)
             return rotation(cirq.unitary(gate_type(exponent=offset)), axis, slope, eye)

@@ -47,14 +47,9 @@ import numba
 import numpy as np
 
 from qru_compile.errors import BackendError
-from qru_compile.sim.statevector import (
-    _MAX_AMPLITUDES,
-    PauliMasks,
-    _Matrix1,
-    _parametrised,
-    _permutation_of,
-    _Rotation,
-)
+from qru_compile.sim.gate_decoding import Matrix1, Rotation, parametrised_ops, permutation_of
+from qru_compile.sim.kernels import MAX_AMPLITUDES
+from qru_compile.sim.pauli_masks import PauliMasks
 
 # Dispatch codes of the compiled loop: blocks, then stages.
 _ONE, _TWO, _GATHER = range(3)
@@ -98,8 +93,8 @@ class _Gather:
     index: np.ndarray  # new_state[i] = state[index[i]]
 
 
-_Stage = _Channel | _Rotation
-_Item = _Channel | _Rotation | _Gather
+_Stage = _Channel | Rotation
+_Item = _Channel | Rotation | _Gather
 
 
 @dataclasses.dataclass(eq=False)
@@ -121,10 +116,10 @@ class _Block:
             merged: _Stage | None = None
             if isinstance(stage, _Channel) and isinstance(item, _Channel):
                 merged = _merge(stage, item)
-            elif (isinstance(stage, _Rotation) and isinstance(item, _Channel)
+            elif (isinstance(stage, Rotation) and isinstance(item, _Channel)
                   and item.is_unitary and item.qubits == (stage.qubit,)):
                 merged = dataclasses.replace(stage, after=item.ops[0] @ stage.after)
-            elif (isinstance(stage, _Channel) and isinstance(item, _Rotation)
+            elif (isinstance(stage, _Channel) and isinstance(item, Rotation)
                   and stage.is_unitary and stage.qubits == (item.qubit,)):
                 merged = dataclasses.replace(item, before=item.before @ stage.ops[0])
             if merged is not None:
@@ -135,7 +130,7 @@ class _Block:
 
 
 def _qubits_of(item: _Item) -> tuple[int, ...]:
-    return (item.qubit,) if isinstance(item, _Rotation) else item.qubits
+    return (item.qubit,) if isinstance(item, Rotation) else item.qubits
 
 
 def noisy_operations(circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid],
@@ -165,11 +160,11 @@ def _translate(op: cirq.Operation, position: dict[cirq.Qid, int], slots: dict[st
         raise BackendError(f"{op}: qubits {missing} are not in the state")
     if cirq.is_parameterized(op):
         return [_Channel((part.qubit,), part.matrix[None], np.ones(1))
-                if isinstance(part, _Matrix1) else part
-                for part in _parametrised(op, position, slots)]
+                if isinstance(part, Matrix1) else part
+                for part in parametrised_ops(op, position, slots)]
     qs = tuple(position[q] for q in op.qubits)
     if len(qs) > 2:
-        permutation = _permutation_of(op, position, n) if cirq.has_unitary(op) else None
+        permutation = permutation_of(op, position, n) if cirq.has_unitary(op) else None
         if permutation is None:
             raise BackendError(f"{op}: only permutations may act on more than two qubits")
         return [_Gather(qs, permutation)]
@@ -361,7 +356,7 @@ class NoisyProgram:
         n = len(qubits)
         operations = noisy_operations(circuit, qubits, noise)
         items = [item for op in operations for item in _translate(op, position, slots, n)]
-        rotations = [item.slot for item in items if isinstance(item, _Rotation)]
+        rotations = [item.slot for item in items if isinstance(item, Rotation)]
         if len(rotations) != len(set(rotations)):
             raise BackendError("a slot drives more than one rotation; the batched engine needs "
                                "each slot on exactly one gate (see shiftability)")
@@ -378,7 +373,7 @@ class NoisyProgram:
         block_stages = [0]
         matrices: list[np.ndarray] = []
         cumulative: list[float] = []
-        rotations: list[_Rotation] = []
+        rotations: list[Rotation] = []
         gathers: list[np.ndarray] = []
         stochastic = 0
 
@@ -393,7 +388,7 @@ class NoisyProgram:
                 continue
             qubits, needs_gram = block.qubits, False
             for stage in block.stages:
-                if isinstance(stage, _Rotation):
+                if isinstance(stage, Rotation):
                     bit = 2 if len(qubits) == 2 and qubits[0] == stage.qubit else 1
                     stage_rows.append((_ROTATION, len(rotations), 1, bit, -1))
                     rotations.append(stage)
@@ -490,7 +485,7 @@ class NoisyProgram:
         total = len(slot_values) * per_row
         values = np.empty((total, self.observables.count))
         cos, sin = np.cos(slot_values / 2), np.sin(slot_values / 2)
-        chunk = max(1, _MAX_AMPLITUDES // max(1, self.num_random))  # bounds the uniforms
+        chunk = max(1, MAX_AMPLITUDES // max(1, self.num_random))  # bounds the uniforms
         for start in range(0, total, chunk):
             stop = min(total, start + chunk)
             uniforms = rng.random((stop - start, self.num_random))
