@@ -54,6 +54,7 @@ _CHUNK = 256  # points whose qsim circuits exist at once
 # Gates of three or more qubits that qsim applies natively (cheaper to add than an 8x8 matrix).
 _NATIVE = {cirq.CSWAP: qsim.kCSwapGate, cirq.CCX: qsim.kCCX, cirq.CCZ: qsim.kCCZ}
 
+
 @dataclasses.dataclass(eq=False)
 class _Factor:
     """A slot rotation with the fixed matrices up to the next factor folded in: ``c A + s B``

@@ -252,7 +252,7 @@ class StatevectorProgram:
                 if shift:  # fork: the unshifted rows with the rotation's Pauli inserted
                     state[active : active + batch] = state[:batch]
                     apply_1q(state[active : active + batch], op.qubit, self.num_qubits,
-                              op.inserted_pauli)
+                             op.inserted_pauli)
                     active += batch
                     order.append(op.slot)
         return state[:active], order

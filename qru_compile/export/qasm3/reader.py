@@ -341,4 +341,3 @@ def _check_text(text: str) -> str:
                         "(qreg/creg become qubit[n]/bit[n], qelib1.inc becomes stdgates.inc)",
                         line)
     return text
-
