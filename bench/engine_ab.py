@@ -7,7 +7,7 @@ Run from the repository root with the project's venv::
 
 "before": permutations by numpy fancy indexing (``state[:] = state[:, index]``, a full
 temporary copied back) and ``<Z>`` signs by integer division; "after": the engine as it is
-(``statevector._permute_rows``, bit tests in ``_pauli_products``). Best of 3 after a warm-up;
+(``kernels.permute_rows``, bit tests in ``kernels.pauli_products``). Best of 3 after a warm-up;
 the gradients must be identical.
 """
 
@@ -19,7 +19,7 @@ import numba
 import numpy as np
 
 import qru_compile as qc
-from qru_compile.sim import statevector
+from qru_compile.sim import pauli_masks, statevector
 from qru_compile.tables import markdown_table
 from qru_compile.train import data
 
@@ -48,7 +48,7 @@ def _pauli_products_by_division(a, b, strides):
 
 VARIANTS = {
     "before": (_permute_by_fancy_index, _pauli_products_by_division),
-    "after": (statevector._permute_rows, statevector._pauli_products),
+    "after": (statevector.permute_rows, pauli_masks.pauli_products),
 }
 CASES = {
     "mnist, digits batch of 10": ("mnist", data.digits_3_vs_5, 10),
@@ -67,12 +67,12 @@ def main() -> None:
         grads = {}
         for repeat in range(4):
             for name, (permute, products) in VARIANTS.items():
-                statevector._permute_rows, statevector._pauli_products = permute, products
+                statevector.permute_rows, pauli_masks.pauli_products = permute, products
                 start = time.perf_counter()
                 grads[name] = qc.loss_and_gradient(model, params, inputs, targets)[1]
                 if repeat:  # the first round compiles and warms up
                     times[name].append(time.perf_counter() - start)
-        statevector._permute_rows, statevector._pauli_products = VARIANTS["after"]
+        statevector.permute_rows, pauli_masks.pauli_products = VARIANTS["after"]
         before, after = min(times["before"]), min(times["after"])
         rows.append([label, f"{before * 1e3:.0f}", f"{after * 1e3:.0f}",
                      f"{before / after:.2f}x", np.array_equal(grads["before"], grads["after"])])

@@ -26,8 +26,7 @@ from qru_compile.lowering import AngleMap, LoweredStep, lower
 from qru_compile.model import GATE_PARAMETERS, PRESETS, QRUModel, Readout
 from qru_compile.sim import SequenceResult, simulate_sequence
 from qru_compile.train import loss_and_gradient
-
-__version__ = "0.1.0"
+from qru_compile.version import __version__
 
 __all__ = [
     "GATE_PARAMETERS",

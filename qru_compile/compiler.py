@@ -159,7 +159,7 @@ def compile(  # noqa: A001 - the natural name, as in qc.compile
     final = unit.final_layout(step.measured_qubits)
     measured = {q.name: final[q] for q in step.measured_qubits}
     executables = _executables(unit.circuit, measured)
-    layout = {q.name: (str(start[q]), str(final.get(q, start[q]))) for q in step.qubits
+    layout = {q.name: (str(start[q]), str(final[q])) for q in step.qubits
               if q in step.measured_qubits}
     result_circuits = {length: (unit.circuit,) * length for length in CERTIFICATE_LENGTHS}
     report = CompileReport(

@@ -43,13 +43,10 @@ class LogicalGate:
     Attributes:
         name: gate name: a rotation type from ``GATE_PARAMETERS``, ``"cnot"`` or ``"cswap"``.
         qubits: names of the qubits it acts on, control(s) first.
-        role: which part of the step it belongs to: ``"input"``, ``"hidden"``, ``"gating"``
-            or ``"layer{l}"``.
     """
 
     name: str
     qubits: tuple[str, ...]
-    role: str
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -299,25 +296,23 @@ class _StepBuilder:
         model = self.model
         constant = model.I + model.hidden_size
         for i in range(model.I):
-            self._encoding(f"d{i // 2}", f"enc_x{i}", f"input_w{i}", f"input_b{i}", i, "input", i)
-        self._ring(model.data_names, "input")
+            self._encoding(f"d{i // 2}", f"enc_x{i}", f"input_w{i}", f"input_b{i}", i, i)
+        self._ring(model.data_names)
         for i in range(model.hidden_size):
             self._encoding(
-                f"h{i // 2}", f"enc_h{i}", f"hidden_w{i}", f"hidden_b{i}", model.I + i, "hidden", i
+                f"h{i // 2}", f"enc_h{i}", f"hidden_w{i}", f"hidden_b{i}", model.I + i, i
             )
-        self._ring(model.hidden_names, "hidden")
+        self._ring(model.hidden_names)
         h0, h1, h_last = "h0", "h1", model.hidden_names[-1]
-        self._cnot("d0", h0, "gating")
+        self._cnot("d0", h0)
         self._cswap(h0, h1, "a0")
-        self._trainable(model.gate, h0, "gate", "gate", constant)
+        self._trainable(model.gate, h0, "gate", constant)
         self._cswap(h0, h_last, "a1")
         register = model.data_names + model.hidden_names
         for layer in range(model.L):
             for name in register:
-                self._trainable(
-                    model.layer_gate(layer), name, f"layer{layer}_{name}", f"layer{layer}", constant
-                )
-            self._ring(register, f"layer{layer}")
+                self._trainable(model.layer_gate(layer), name, f"layer{layer}_{name}", constant)
+            self._ring(register)
 
     def _slot(self, name: str, weight: str, bias: str | None, source: int) -> sympy.Symbol:
         self.slot_names.append(name)
@@ -327,14 +322,14 @@ class _StepBuilder:
         return sympy.Symbol(name)
 
     def _encoding(
-        self, qubit: str, slot: str, weight: str, bias: str, source: int, role: str, index: int
+        self, qubit: str, slot: str, weight: str, bias: str, source: int, index: int
     ) -> None:
         gate = "rx" if index % 2 == 0 else "ry"
         symbol = self._slot(slot, weight, bias, source)
         self.operations.append(_ROTATIONS[gate](symbol).on(self.qubit[qubit]))
-        self.gates.append(LogicalGate(gate, (qubit,), role))
+        self.gates.append(LogicalGate(gate, (qubit,)))
 
-    def _trainable(self, gate: str, qubit: str, prefix: str, role: str, constant: int) -> None:
+    def _trainable(self, gate: str, qubit: str, prefix: str, constant: int) -> None:
         symbols = {
             p: self._slot(f"{prefix}_{p}", f"{prefix}_{p}", None, constant)
             for p in GATE_PARAMETERS[gate]
@@ -349,24 +344,24 @@ class _StepBuilder:
             ops = [cirq.rz(symbols["phi"]).on(q), cirq.ry(symbols["theta"]).on(q),
                    cirq.rz(symbols["omega"]).on(q)]
         self.operations += ops
-        self.gates.append(LogicalGate(gate, (qubit,), role))
+        self.gates.append(LogicalGate(gate, (qubit,)))
 
-    def _cnot(self, control: str, target: str, role: str) -> None:
+    def _cnot(self, control: str, target: str) -> None:
         self.operations.append(cirq.CNOT(self.qubit[control], self.qubit[target]))
-        self.gates.append(LogicalGate("cnot", (control, target), role))
+        self.gates.append(LogicalGate("cnot", (control, target)))
 
     def _cswap(self, control: str, target: str, ancilla: str) -> None:
         self.operations.append(
             cirq.CSWAP(self.qubit[control], self.qubit[target], self.qubit[ancilla])
         )
-        self.gates.append(LogicalGate("cswap", (control, target, ancilla), "gating"))
+        self.gates.append(LogicalGate("cswap", (control, target, ancilla)))
 
-    def _ring(self, names: Sequence[str], role: str) -> None:
+    def _ring(self, names: Sequence[str]) -> None:
         """CNOT chain over ``names`` closed by last -> first; nothing for a single qubit."""
         for control, target in zip(names, names[1:]):
-            self._cnot(control, target, role)
+            self._cnot(control, target)
         if len(names) > 1:
-            self._cnot(names[-1], names[0], role)
+            self._cnot(names[-1], names[0])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -127,6 +127,6 @@ def test_arcsin_at_plus_minus_one_stays_finite():
 def test_logical_depth_counts_parallel_gates():
     from qru_compile.lowering import LogicalGate
 
-    gates = [LogicalGate("rx", ("a",), "r"), LogicalGate("rx", ("b",), "r"),
-             LogicalGate("cnot", ("a", "b"), "r"), LogicalGate("rx", ("c",), "r")]
+    gates = [LogicalGate("rx", ("a",)), LogicalGate("rx", ("b",)),
+             LogicalGate("cnot", ("a", "b")), LogicalGate("rx", ("c",))]
     assert logical_depth(gates) == 2

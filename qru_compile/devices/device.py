@@ -15,7 +15,6 @@ from typing import Any
 
 import cirq
 import networkx as nx
-import numpy as np
 
 from qru_compile.errors import DeviceError
 
@@ -45,7 +44,6 @@ class Device:
         error_notes: where the error rates come from.
         cirq_device: the cirq_google device, whose ``validate_circuit`` is authoritative,
             or None for synthetic devices.
-        description: one line for tables.
     """
 
     name: str
@@ -61,7 +59,6 @@ class Device:
     readout_errors: Mapping[cirq.Qid, float] = dataclasses.field(default_factory=_empty)
     error_notes: tuple[str, ...] = ()
     cirq_device: cirq.Device | None = None
-    description: str = ""
 
     def __repr__(self) -> str:
         return (f"Device({self.name!r}: {len(self.qubits)} qubits, {len(self.couplers)} couplers, "
@@ -114,11 +111,6 @@ class Device:
     def two_qubit_error(self, gateset: str, a: cirq.Qid, b: cirq.Qid) -> float | None:
         """Calibrated error of the gateset's two-qubit gate on ``(a, b)``, if known."""
         return self.pair_errors.get(gateset, {}).get(frozenset((a, b)))
-
-    @functools.cached_property
-    def median_qubit_error(self) -> float | None:
-        """Median single-qubit gate error, if calibrated."""
-        return float(np.median(list(self.qubit_errors.values()))) if self.qubit_errors else None
 
     def has_calibration(self, gateset: str) -> bool:
         """Whether error rates are known for this gateset's gates."""

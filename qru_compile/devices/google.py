@@ -121,6 +121,5 @@ def google_device(name: str) -> Device:
         readout_errors=MappingProxyType(readout),
         error_notes=tuple(error_notes),
         cirq_device=grid,
-        description="virtual processor" if noise is not None else "cirq_google device spec",
     )
 

@@ -22,8 +22,8 @@ _NOTE = ("synthetic device: durations of willow_pink (1q 25 ns, CZ 42 ns, measur
 _GATESETS = ("cz", "sqrt_iswap", "sycamore")
 
 
-def _device(name: str, qubits: list[cirq.Qid], edges: list[tuple[cirq.Qid, cirq.Qid]],
-            description: str) -> Device:
+def _device(name: str, qubits: list[cirq.Qid], edges: list[tuple[cirq.Qid, cirq.Qid]]
+            ) -> Device:
     return Device(
         name=name,
         qubits=tuple(sorted(qubits)),
@@ -32,7 +32,6 @@ def _device(name: str, qubits: list[cirq.Qid], edges: list[tuple[cirq.Qid, cirq.
         durations_ns=SYNTHETIC_DURATIONS_NS,
         duration_notes=_NOTE,
         error_notes=("synthetic device: no calibration data",),
-        description=description,
     )
 
 
@@ -40,13 +39,13 @@ def grid_device(rows: int, cols: int) -> Device:
     """A ``rows x cols`` square grid of ``cirq.GridQubit`` with nearest-neighbour couplers."""
     qubits = [cirq.GridQubit(r, c) for r in range(rows) for c in range(cols)]
     edges = [(q, n) for q in qubits for n in (q + (0, 1), q + (1, 0)) if n in set(qubits)]
-    return _device(f"grid{rows}x{cols}", qubits, edges, f"synthetic {rows}x{cols} square grid")
+    return _device(f"grid{rows}x{cols}", qubits, edges)
 
 
 def line_device(n: int) -> Device:
     """``n`` qubits on a line (``cirq.LineQubit``)."""
     qubits = cirq.LineQubit.range(n)
-    return _device(f"line{n}", list(qubits), list(zip(qubits, qubits[1:])), "synthetic line")
+    return _device(f"line{n}", list(qubits), list(zip(qubits, qubits[1:])))
 
 
 def heavy_hex_device(rows: int, cols: int) -> Device:
@@ -63,5 +62,4 @@ def heavy_hex_device(rows: int, cols: int) -> Device:
         heavy.add_edge(middle, ("node", v))
     index = {node: cirq.LineQubit(i) for i, node in enumerate(sorted(heavy.nodes))}
     edges = [(index[u], index[v]) for u, v in heavy.edges]
-    return _device(f"heavyhex{rows}x{cols}", list(index.values()), edges,
-                   f"synthetic heavy-hex ({rows}x{cols} hexagons)")
+    return _device(f"heavyhex{rows}x{cols}", list(index.values()), edges)

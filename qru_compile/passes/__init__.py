@@ -3,7 +3,8 @@
 from qru_compile.passes.cswap import DecomposeCSwap
 from qru_compile.passes.native import MapToNative
 from qru_compile.passes.optimize import MergeSingleQubitGates
-from qru_compile.passes.routing import PlaceQubits, RouteOnDevice
+from qru_compile.passes.placement import PlaceQubits
+from qru_compile.passes.routing import RouteOnDevice
 from qru_compile.passes.verify import VerifyDevice, VerifyEquivalence, VerifyShiftable
 
 __all__ = [

@@ -23,8 +23,6 @@ from qru_compile.passes.cswap_table import CSwapDecomposition, decompositions
 from qru_compile.passes.routing import fresh_ancillas
 from qru_compile.pipeline import CompilationUnit, CompileContext, Pass, PassResult
 
-_LINE_PATTERNS = {"c-a-t": ("c", "a", "t"), "c-t-a": ("c", "t", "a"), "t-c-a": ("t", "c", "a")}
-
 
 def _fits(decomposition: CSwapDecomposition, roles: dict[str, cirq.Qid],
           coupled: Callable[[cirq.Qid, cirq.Qid], bool]) -> bool:

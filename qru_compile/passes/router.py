@@ -14,129 +14,33 @@ a QRU step that they do not, and prices its moves with them:
   exchanged by relabelling, for free. A controlled-SWAP's fresh ancilla is placed lazily on
   whichever ``|0>`` qubit gives the cheapest fresh-ancilla decomposition at that moment.
 
-The engine works on integer qubit indices; ``routing.py`` and ``placement.py`` wrap it as passes.
+The engine works on integer qubit indices (:mod:`qru_compile.passes.router_types`); ``routing.py``
+and ``placement.py`` wrap it as passes; ``cnot_blocks.py`` holds the GL(2, F2) block algebra.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from collections.abc import Mapping, Sequence
 
-# GL(2, F2) elements as (row0, row1) bit masks over (bit_p, bit_q), p < q: output bit i is the
-# parity of the input bits in row i.
-_IDENTITY = (0b10, 0b01)
-_CNOT_PQ = (0b10, 0b11)  # q ^= p
-_CNOT_QP = (0b11, 0b01)  # p ^= q
-_SWAP = (0b01, 0b10)
-#: The six elements of GL(2, F2), each as the CNOTs (control index, target index; 0 = p,
-#: 1 = q) that implement it, in time order.
-ELEMENTS: Mapping[tuple[int, int], tuple[tuple[int, int], ...]] = {
-    _IDENTITY: (),
-    _CNOT_PQ: ((0, 1),),
-    _CNOT_QP: ((1, 0),),
-    (0b01, 0b11): ((0, 1), (1, 0)),
-    (0b11, 0b10): ((1, 0), (0, 1)),
-    _SWAP: ((0, 1), (1, 0), (0, 1)),
-}
-#: Two-qubit gate cost of each element for a CZ target (the default).
-CZ_BLOCK_COSTS: Mapping[tuple[int, int], int] = {
-    _IDENTITY: 0, _CNOT_PQ: 1, _CNOT_QP: 1, _SWAP: 3, (0b01, 0b11): 2, (0b11, 0b10): 2,
-}
-
-
-def _compose(first: tuple[int, int], then: tuple[int, int]) -> tuple[int, int]:
-    """The element ``then . first`` (apply ``first``, then ``then``)."""
-
-    def apply(rows: tuple[int, int], vector: int) -> int:
-        # image of `vector` (bit 1: p, bit 0: q) under `rows`: each output bit is a parity
-        return (((rows[0] & vector).bit_count() & 1) << 1) | ((rows[1] & vector).bit_count() & 1)
-
-    images = [apply(then, apply(first, c)) for c in (0b10, 0b01)]
-    row0 = ((images[0] >> 1) & 1) << 1 | ((images[1] >> 1) & 1)
-    row1 = (images[0] & 1) << 1 | (images[1] & 1)
-    return (row0, row1)
-
-
-def _cnot(control_first: bool) -> tuple[int, int]:
-    return _CNOT_PQ if control_first else _CNOT_QP
-
-
-# Two CNOTs that move a state into a |0> qubit: CNOT(state -> zero), then CNOT(zero -> state).
-def _zero_move(state_first: bool) -> tuple[int, int]:
-    return _compose(_cnot(state_first), _cnot(not state_first))
-
-
-@dataclasses.dataclass(frozen=True)
-class OneQubit:
-    """A single-qubit operation; ``barrier`` if it carries an angle slot (ends merging)."""
-
-    index: int
-    qubit: int
-    barrier: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class TwoQubit:
-    """A two-qubit operation; ``cnot`` if it is a CNOT (control first), else opaque."""
-
-    index: int
-    a: int
-    b: int
-    cnot: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class ControlledSwap:
-    """A controlled-SWAP whose ``ancilla`` is fresh (``|0>``, untouched before and after)."""
-
-    index: int
-    control: int
-    target: int
-    ancilla: int
-
-
-Op = OneQubit | TwoQubit | ControlledSwap
-
-
-@dataclasses.dataclass(frozen=True)
-class Emitted:
-    """One routed operation on physical qubits.
-
-    ``kind`` is ``"op"`` (the input operation ``index`` on ``qubits``), ``"swap"`` (a SWAP),
-    ``"zero_move"`` (move the state of ``qubits[0]`` into the ``|0>`` qubit ``qubits[1]``) or
-    ``"cswap"`` (input operation ``index`` with qubits control, target, ancilla).
-    """
-
-    kind: str
-    index: int
-    qubits: tuple[int, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class RouteResult:
-    """Routed operations, where every logical qubit started and ended, and the estimated cost
-    (in native two-qubit gates)."""
-
-    emitted: tuple[Emitted, ...]
-    initial: Mapping[int, int]
-    final: Mapping[int, int]
-    cz_cost: int
-    error: float
-    swaps: int
-    cswap_patterns: tuple[str, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class Topology:
-    """Coupling graph on integers 0..n-1 with distances and optional two-qubit error rates."""
-
-    neighbours: tuple[tuple[int, ...], ...]
-    distance: tuple[tuple[int, ...], ...]
-    pair_error: Mapping[frozenset[int], float]
-
-    def adjacent(self, a: int, b: int) -> bool:
-        return self.distance[a][b] == 1
+from qru_compile.passes.cnot_blocks import (
+    CZ_BLOCK_COSTS,
+    IDENTITY,
+    SWAP,
+    cnot,
+    compose,
+    oriented,
+    zero_move,
+)
+from qru_compile.passes.router_types import (
+    ControlledSwap,
+    Emitted,
+    OneQubit,
+    Op,
+    RouteResult,
+    Topology,
+    TwoQubit,
+)
 
 
 _FREE, _STATE, _DIRTY = 0, 1, 2
@@ -181,16 +85,16 @@ class _Router:
         """The pair's two-qubit block still open for merging, or the identity."""
         pair = frozenset((p, q))
         if self.open_on[p] != pair or self.open_on[q] != pair:
-            return _IDENTITY
-        return self.block.get(pair, _IDENTITY)
+            return IDENTITY
+        return self.block.get(pair, IDENTITY)
 
     def _delta(self, p: int, q: int, element: tuple[int, int]) -> int:
         old = self._open_block(p, q)
-        return self.block_costs[_compose(old, element)] - self.block_costs[old]
+        return self.block_costs[compose(old, element)] - self.block_costs[old]
 
     def _apply_block(self, p: int, q: int, element: tuple[int, int]) -> None:
         pair = frozenset((p, q))
-        merged = _compose(self._open_block(p, q), element)
+        merged = compose(self._open_block(p, q), element)
         delta = self._delta(p, q, element)
         for x in (p, q):
             if self.open_on[x] is not None and self.open_on[x] != pair:
@@ -209,15 +113,6 @@ class _Router:
                 self.open_on[y] = None
         self.block.pop(pair, None)
 
-    def _oriented(self, p: int, q: int, element_for_p_first: tuple[int, int]) -> tuple[int, int]:
-        """Express an element given for the order (p, q) in the canonical order (min, max)."""
-        if p < q:
-            return element_for_p_first
-        rows = element_for_p_first  # swap both rows and columns
-        def flip(mask: int) -> int:
-            return ((mask & 1) << 1) | ((mask >> 1) & 1)
-        return (flip(rows[1]), flip(rows[0]))
-
     # ------------------------------------------------------------------ moves
     def _swap_element(self, p: int, q: int) -> tuple[int, int] | None:
         """Element of exchanging physical p and q, or None when it is a free relabelling."""
@@ -225,10 +120,10 @@ class _Router:
         if sp == _FREE and sq == _FREE:
             return None
         if sq == _FREE:
-            return self._oriented(p, q, _zero_move(True))
+            return oriented(p, q, zero_move(True))
         if sp == _FREE:
-            return self._oriented(p, q, _zero_move(False))
-        return _SWAP
+            return oriented(p, q, zero_move(False))
+        return SWAP
 
     def _swap_cost(self, p: int, q: int) -> int:
         element = self._swap_element(p, q)
@@ -239,7 +134,7 @@ class _Router:
         if element is not None:
             lo, hi = min(p, q), max(p, q)
             self._apply_block(lo, hi, element)
-            if element == _SWAP:
+            if element == SWAP:
                 self.emitted.append(Emitted("swap", -1, (p, q)))
             elif self.state[q] == _FREE:
                 self.emitted.append(Emitted("zero_move", -1, (p, q)))
@@ -339,7 +234,7 @@ class _Router:
     def _execute_two_qubit(self, op: TwoQubit) -> None:
         pa, pb = self.position[op.a], self.position[op.b]
         if op.cnot:
-            self._apply_block(min(pa, pb), max(pa, pb), _cnot(pa < pb))
+            self._apply_block(min(pa, pb), max(pa, pb), cnot(pa < pb))
         else:
             for x in (pa, pb):
                 self._close(x)
@@ -433,9 +328,10 @@ class _Router:
             cswap_patterns=tuple(self.patterns),
         )
 
-    def run(self, start: int = 0, queue_position: int = 0) -> RouteResult:
-        """Route greedily from operation ``start`` (``queue_position`` two-qubit ops done)."""
-        for op in self.ops[start:]:
+    def run(self) -> RouteResult:
+        """Route every operation greedily, in order."""
+        queue_position = 0
+        for op in self.ops:
             if isinstance(op, OneQubit):
                 self._one_qubit(op)
                 continue
@@ -458,8 +354,8 @@ def route(topology: Topology, ops: Sequence[Op], initial: Mapping[int, int],
         initial: starting position of every logical qubit (ancillas included).
         pattern_costs: two-qubit gate cost of a fresh-ancilla controlled-SWAP per connectivity
             pattern (``"c-a-t"``, ``"c-t-a"``, ``"t-c-a"``, ``"triangle"``).
-        block_costs: two-qubit gate cost of each GL(2, F2) element (see ``ELEMENTS``) in the
-            target gateset.
+        block_costs: two-qubit gate cost of each GL(2, F2) element (see
+            :data:`~qru_compile.passes.cnot_blocks.ELEMENTS`) in the target gateset.
         seed: tie-breaking seed (results are deterministic for a seed).
         lookahead: two-qubit operations considered when scoring a swap.
 
@@ -468,4 +364,3 @@ def route(topology: Topology, ops: Sequence[Op], initial: Mapping[int, int],
     """
     return _Router(topology, ops, initial, pattern_costs, block_costs, random.Random(seed),
                    lookahead).run()
-

@@ -30,6 +30,8 @@ gates are not folded across them, and each point is one
 Symbols must enter single-qubit ``XPowGate``/``YPowGate``/``ZPowGate`` (so ``cirq.rx`` etc.)
 or ``PhasedXZGate`` exponents linearly; global phases are dropped (they cancel in expectation
 values). Qubit ``qubits[0]`` is the most significant, as in Cirq; qsim computes in float32.
+The translation into qsim gates is :mod:`qru_compile.sim.qsim_gates`; this module computes the
+slot matrices per point and fills and runs the qsim circuits.
 """
 
 from __future__ import annotations
@@ -43,111 +45,19 @@ import cirq
 import numba
 import numpy as np
 import qsimcirq
-import sympy
 from qsimcirq import qsim
 
 from qru_compile.errors import BackendError, InputError
+from qru_compile.sim.qsim_gates import (
+    MatrixProgram,
+    NativeGate,
+    NoiseChannel,
+    opstrings,
+    qsim_floats,
+    translate_circuit,
+)
 
 _CHUNK = 256  # points whose qsim circuits exist at once
-
-# Gates of three or more qubits that qsim applies natively (cheaper to add than an 8x8 matrix).
-_NATIVE = {cirq.CSWAP: qsim.kCSwapGate, cirq.CCX: qsim.kCCX, cirq.CCZ: qsim.kCCZ}
-
-_PAULI = {
-    "x": np.array([[0, 1], [1, 0]], dtype=complex),
-    "y": np.array([[0, -1j], [1j, 0]], dtype=complex),
-    "z": np.array([[1, 0], [0, -1]], dtype=complex),
-}
-
-
-@dataclasses.dataclass(eq=False)
-class _Factor:
-    """A slot rotation with the fixed matrices up to the next factor folded in: ``c A + s B``
-    with ``c, s = cos(weight * t / 2), sin(weight * t / 2)`` for slot value ``t``."""
-
-    slot: int
-    weight: float
-    cos_part: np.ndarray
-    sin_part: np.ndarray
-
-
-@dataclasses.dataclass(eq=False)
-class _Program:
-    """A matrix ``F_k ... F_1 F0`` (``F0`` fixed, then the factors in application order) on
-    ``qubits`` (qsim indices, the first the most significant bit of the matrix)."""
-
-    qubits: tuple[int, ...]
-    fixed: np.ndarray
-    factors: list[_Factor] = dataclasses.field(default_factory=list)
-
-    def then(self, other: _Program) -> None:
-        """Append ``other`` (same qubits and order), applied after this program."""
-        if self.factors:
-            last = self.factors[-1]
-            last.cos_part = other.fixed @ last.cos_part
-            last.sin_part = other.fixed @ last.sin_part
-        else:
-            self.fixed = other.fixed @ self.fixed
-        self.factors += [dataclasses.replace(f) for f in other.factors]
-
-    def on(self, qubits: tuple[int, ...]) -> _Program:
-        """This program embedded in a gate on ``qubits`` (a superset, any order)."""
-        if qubits == self.qubits:
-            return self
-        width = len(qubits)
-        perm = [qubits.index(q) for q in self.qubits]
-        rest = [i for i in range(width) if i not in perm]
-
-        def embed(m: np.ndarray) -> np.ndarray:
-            full = np.kron(m, np.eye(1 << len(rest)))
-            # axes of ``full``: (self.qubits..., rest...) -> reorder to ``qubits``
-            tensor = full.reshape((2,) * (2 * width))
-            order = perm + rest
-            inverse = np.argsort(order)
-            tensor = tensor.transpose(list(inverse) + [width + i for i in inverse])
-            return tensor.reshape(1 << width, 1 << width)
-
-        return _Program(qubits, embed(self.fixed),
-                        [_Factor(f.slot, f.weight, embed(f.cos_part), embed(f.sin_part))
-                         for f in self.factors])
-
-
-@dataclasses.dataclass(frozen=True)
-class _Native:
-    """A qsim gate kind with fixed parameters (no matrix to compute)."""
-
-    kind: qsim.GateKind
-    qubits: tuple[int, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class _Channel:
-    """A noise channel: qsim's ``(lower-bound probability, matrix, is unitary)`` per operator."""
-
-    qubits: tuple[int, ...]
-    operators: list[tuple[float, list[float], bool]]
-
-    @classmethod
-    def of(cls, op: cirq.Operation, qubits: tuple[int, ...]) -> _Channel:
-        """The channel of ``op`` (a mixture or Kraus operators).
-
-        Follows qsimcirq's ``translate_cirq_to_qtrajectory``, which does this only inside its
-        whole-circuit translation, so it cannot be called for one operation.
-        """
-        operators = []
-        if cirq.has_mixture(op):
-            for probability, matrix in cirq.mixture(op):
-                operators.append((float(probability), _floats(matrix), cirq.is_unitary(matrix)))
-        else:
-            for matrix in cirq.kraus(op):
-                lower_bound = float(min(np.linalg.svd(matrix)[1]) ** 2)
-                operators.append((lower_bound, _floats(matrix), cirq.is_unitary(matrix)))
-        return cls(qubits, operators)
-
-
-def _floats(matrix: np.ndarray) -> list[float]:
-    """A complex matrix as qsim takes it: row-major, float32, real and imaginary interleaved."""
-    return np.asarray(matrix).astype(np.complex64).view(np.float32).ravel().tolist()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,7 +77,7 @@ class _Tables:
     out_start: np.ndarray
 
     @classmethod
-    def of(cls, programs: Sequence[_Program]) -> _Tables:
+    def of(cls, programs: Sequence[MatrixProgram]) -> _Tables:
         """Flatten ``programs`` (each with at least one factor)."""
         dims = np.array([len(p.fixed) for p in programs], dtype=np.int64)
         factors = [f for p in programs for f in p.factors]
@@ -228,156 +138,6 @@ def _fill_matrices(values, dims, fixed_start, fixed, factor_start, slots, weight
                 out[r, o + 2 * i + 1] = m[i].imag
 
 
-def _linear(expr: sympy.Expr, name: str, op: cirq.Operation) -> tuple[float, float]:
-    """``(slope, offset)`` of an exponent linear in the slot symbol ``name``."""
-    symbol = sympy.Symbol(name)
-    slope = sympy.diff(expr, symbol)
-    if slope.free_symbols or expr.free_symbols - {symbol}:
-        raise BackendError(f"qsim kernel: {op}: exponent {expr} is not linear in {name}")
-    return float(slope), float(expr.subs(symbol, 0))
-
-
-def _slot_program(op: cirq.Operation, qubit: int, slot: int, name: str) -> _Program:
-    """A symbolic single-qubit gate as ``after . R_P(w t) . before`` (global phase dropped)."""
-    gate = op.gate
-
-    def rotation(before: np.ndarray, axis: str, slope: float, after: np.ndarray) -> _Program:
-        # P^(slope t) = phase * R_P(pi slope t), R_P(a) = cos(a/2) - i sin(a/2) P
-        return _Program((qubit,), before,
-                        [_Factor(slot, np.pi * slope, after, -1j * after @ _PAULI[axis])])
-
-    eye = np.eye(2, dtype=complex)
-    for gate_type, axis in ((cirq.XPowGate, "x"), (cirq.YPowGate, "y"), (cirq.ZPowGate, "z")):
-        if isinstance(gate, gate_type):
-            slope, offset = _linear(gate.exponent, name, op)
-            return rotation(cirq.unitary(gate_type(exponent=offset)), axis, slope, eye)
-    if isinstance(gate, cirq.PhasedXZGate):
-        a = gate.axis_phase_exponent
-        x_symbolic = cirq.is_parameterized(gate.x_exponent)
-        if cirq.is_parameterized(a) or x_symbolic == cirq.is_parameterized(gate.z_exponent):
-            raise BackendError(f"qsim kernel: {op}: the slot must drive exactly one of "
-                               "x_exponent and z_exponent")
-        if x_symbolic:
-            slope, offset = _linear(gate.x_exponent, name, op)
-            # Z^z Z^a X^x Z^-a = [Z^z Z^a X^offset Z^-a . Z^a] R_x Z^-a
-            after = cirq.unitary(cirq.PhasedXZGate(x_exponent=offset, z_exponent=gate.z_exponent,
-                                                   axis_phase_exponent=a)) @ cirq.unitary(cirq.Z**a)
-            return rotation(cirq.unitary(cirq.Z**-a), "x", slope, after)
-        slope, offset = _linear(gate.z_exponent, name, op)
-        rest = cirq.PhasedXZGate(x_exponent=gate.x_exponent, z_exponent=offset,
-                                 axis_phase_exponent=a)
-        return rotation(cirq.unitary(rest), "z", slope, eye)
-    raise BackendError(f"qsim kernel: {op}: symbolic {type(gate).__name__} is not supported "
-                       "(only X/Y/ZPowGate, rx/ry/rz and PhasedXZGate exponents)")
-
-
-def _translate(circuit: cirq.AbstractCircuit, index: dict[cirq.Qid, int],
-               slots: dict[str, int]) -> list[_Program | _Native | _Channel]:
-    """The circuit as qsim gates in order, single-qubit gates folded into their neighbours
-    (never across a noise channel)."""
-    gates: list[_Program | _Native | _Channel] = []
-    pending: dict[int, _Program] = {}  # single-qubit gates not yet placed, per qubit
-    last: dict[int, int] = {}  # position in ``gates`` of the last gate on each qubit
-
-    def place(q: int) -> None:
-        """Put qubit q's pending gates after its last gate (or alone if it cannot take them)."""
-        program = pending.pop(q, None)
-        if program is None:
-            return
-        if q in last and isinstance(gates[last[q]], _Program):
-            target = gates[last[q]]
-            target.then(program.on(target.qubits))
-        else:
-            last[q] = len(gates)
-            gates.append(program)
-
-    if not circuit.are_all_measurements_terminal():
-        raise BackendError("qsim kernel: mid-circuit measurements are not supported")
-    for op in circuit.all_operations():
-        if cirq.is_measurement(op):
-            continue  # terminal: no effect on expectation values
-        unknown = [q for q in op.qubits if q not in index]
-        if unknown:
-            raise BackendError(f"qsim kernel: {op} acts on {unknown}, not in the qubit order")
-        qubits = tuple(index[q] for q in op.qubits)
-        if cirq.is_parameterized(op):
-            names = cirq.parameter_names(op)
-            if len(names) != 1 or len(qubits) != 1:
-                raise BackendError(f"qsim kernel: {op}: a symbolic gate must act on one qubit "
-                                   "with one symbol")
-            (name,) = names
-            if name not in slots:
-                raise BackendError(f"qsim kernel: {op}: symbol {name!r} is not a slot name")
-            program = _slot_program(op, qubits[0], slots[name], name)
-        elif not qubits:
-            continue  # a global phase
-        elif not cirq.has_unitary(op):
-            if not (cirq.has_mixture(op) or cirq.has_kraus(op)):
-                raise BackendError(f"qsim kernel: {op} is neither unitary nor a channel")
-            for q in qubits:
-                place(q)
-            for q in qubits:
-                last[q] = len(gates)
-            gates.append(_Channel.of(op, qubits))
-            continue
-        elif len(qubits) > 6:
-            raise BackendError(f"qsim kernel: {op} acts on {len(qubits)} qubits; qsim matrix "
-                               "gates take at most 6")
-        elif len(qubits) > 2 and op.gate in _NATIVE:
-            for q in qubits:
-                place(q)
-            for q in qubits:
-                last[q] = len(gates)
-            gates.append(_Native(_NATIVE[op.gate], qubits))
-            continue
-        else:
-            program = _Program(qubits, cirq.unitary(op).astype(complex))
-        if len(qubits) == 1:
-            (q,) = qubits
-            if q in pending:
-                pending[q].then(program)
-            else:
-                pending[q] = program
-            continue
-        # a multi-qubit gate: it takes its qubits' pending gates first
-        for q in qubits:
-            if q in pending:
-                first = pending.pop(q).on(qubits)
-                first.then(program)
-                program = first
-        previous = {last.get(q) for q in qubits}
-        if len(previous) == 1 and None not in previous:
-            (position,) = previous
-            target = gates[position]
-            if isinstance(target, _Program) and set(target.qubits) == set(qubits):
-                target.then(program.on(target.qubits))  # same qubits as the gate before
-                continue
-        for q in qubits:
-            last[q] = len(gates)
-        gates.append(program)
-    for q in list(pending):
-        place(q)
-    return gates
-
-
-def _opstrings(observable: cirq.PauliString, index: dict[cirq.Qid, int]) -> tuple[list, int]:
-    """qsim's ``(opsum, qubit count)`` for one Pauli string (via qsimcirq's translator)."""
-    if not isinstance(observable, cirq.PauliString):
-        raise BackendError(f"qsim kernel: observable {observable!r} is not a cirq.PauliString")
-    coefficient = complex(observable.coefficient)
-    if abs(coefficient.imag) > 1e-12:
-        raise BackendError(f"qsim kernel: observable {observable} has a complex coefficient")
-    unknown = [q for q in observable.qubits if q not in index]
-    if unknown:
-        raise BackendError(f"qsim kernel: observable {observable} acts on {unknown}, not in the "
-                           "qubit order")
-    opstring = qsim.OpString()
-    opstring.weight = coefficient.real
-    for q, pauli in observable.items():
-        qsimcirq.add_op_to_opstring(pauli.on(q), index, opstring)
-    return [opstring], len(observable)
-
-
 class QsimKernel:
     """One step circuit translated once for qsim; evaluates many slot settings.
 
@@ -427,23 +187,23 @@ class QsimKernel:
         index = {q: len(qubits) - 1 - i for i, q in enumerate(qubits)}
         self.num_qubits = len(qubits)
         self.num_slots = len(slot_names)
-        gates = _translate(circuit, index, {name: k for k, name in enumerate(slot_names)})
+        gates = translate_circuit(circuit, index, {name: k for k, name in enumerate(slot_names)})
         self.num_gates = len(gates)
-        self.noisy = any(isinstance(g, _Channel) for g in gates)
-        programs = [g for g in gates if isinstance(g, _Program) and g.factors]
+        self.noisy = any(isinstance(g, NoiseChannel) for g in gates)
+        programs = [g for g in gates if isinstance(g, MatrixProgram) and g.factors]
         self._tables = _Tables.of(programs) if programs else None
         # per gate: (what, qsim qubits, native kind | matrix data | table index | operators)
         self._plan: list[tuple[str, list[int], object]] = []
         for gate in gates:
-            if isinstance(gate, _Native):
+            if isinstance(gate, NativeGate):
                 self._plan.append(("native", list(gate.qubits), gate.kind))
-            elif isinstance(gate, _Channel):
+            elif isinstance(gate, NoiseChannel):
                 self._plan.append(("channel", list(gate.qubits), gate.operators))
             elif gate.factors:
                 self._plan.append(("slot", list(gate.qubits), programs.index(gate)))
             else:
-                self._plan.append(("fixed", list(gate.qubits), _floats(gate.fixed)))
-        self._opsums = [_opstrings(o, index) for o in observables]
+                self._plan.append(("fixed", list(gate.qubits), qsim_floats(gate.fixed)))
+        self._opsums = [opstrings(o, index) for o in observables]
         self._options = qsimcirq.QSimOptions(
             cpu_threads=threads, max_fused_gate_size=max_fused_gate_size,
             ev_noisy_repetitions=repetitions).as_dict()

@@ -35,6 +35,10 @@ states are kept.
 
 Readout error is not modelled here (it acts on measured bits) and measurements are dropped
 before the noise model is applied, so no readout channels are inserted.
+
+This module translates the noisy circuit and runs it: :mod:`qru_compile.sim.channel_blocks`
+builds the channels and blocks, :mod:`qru_compile.sim.trajectory_kernels` holds the compiled
+loop.
 """
 
 from __future__ import annotations
@@ -43,99 +47,31 @@ import dataclasses
 from collections.abc import Sequence
 
 import cirq
-import numba
 import numpy as np
 
 from qru_compile.errors import BackendError
-from qru_compile.sim.statevector import (
-    _MAX_AMPLITUDES,
-    PauliMasks,
-    _Matrix1,
-    _parametrised,
-    _permutation_of,
-    _Rotation,
+from qru_compile.sim.channel_blocks import (
+    Block,
+    Gather,
+    embed,
+    group_blocks,
+    normalised,
+    translate_operation,
 )
-
-# Dispatch codes of the compiled loop: blocks, then stages.
-_ONE, _TWO, _GATHER = range(3)
-_UNITARY, _MIXTURE, _KRAUS, _ROTATION = range(4)
-_STAGE_NAMES = ("unitary", "mixture", "kraus", "rotation")
-_MAX_MIXTURE_TERMS = 64  # a mixture product beyond this stays two stages
-_TOLERANCE = 1e-12
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class _Channel:
-    """A fixed channel ``rho -> sum_k K_k rho K_k^dag`` on one or two qubits.
-
-    Attributes:
-        qubits: state positions; ``qubits[0]`` is the most significant bit of the matrices.
-        ops: ``[K, d, d]``: the unitaries ``U_k`` of a mixture, else the Kraus operators.
-        probs: ``[K]`` fixed probabilities of a mixture (``K_k = sqrt(p_k) U_k``), or None.
-    """
-
-    qubits: tuple[int, ...]
-    ops: np.ndarray
-    probs: np.ndarray | None
-
-    @property
-    def is_unitary(self) -> bool:
-        """A single unitary (a mixture of one term)."""
-        return self.probs is not None and len(self.ops) == 1
-
-    def kraus(self) -> np.ndarray:
-        """The Kraus operators ``[K, d, d]``."""
-        if self.probs is None:
-            return self.ops
-        return np.sqrt(self.probs)[:, None, None] * self.ops
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class _Gather:
-    """A permutation of more than two qubits (CSWAP, CCX-like), on the whole state."""
-
-    qubits: tuple[int, ...]
-    index: np.ndarray  # new_state[i] = state[index[i]]
-
-
-_Stage = _Channel | _Rotation
-_Item = _Channel | _Rotation | _Gather
-
-
-@dataclasses.dataclass(eq=False)
-class _Block:
-    """Stages on at most two qubits, run with one Gram pass (if needed) and one apply pass."""
-
-    qubits: tuple[int, ...] = ()
-    stages: list[_Stage] = dataclasses.field(default_factory=list)
-
-    def append(self, item: _Stage) -> None:
-        """Add ``item`` after the stages, merged into the latest stage on its qubits if it can
-        be (it commutes past the later stages, which act on the other qubit)."""
-        qubits = _qubits_of(item)
-        self.qubits += tuple(q for q in qubits if q not in self.qubits)
-        for i in range(len(self.stages) - 1, -1, -1):
-            stage = self.stages[i]
-            if not set(_qubits_of(stage)) & set(qubits):
-                continue
-            merged: _Stage | None = None
-            if isinstance(stage, _Channel) and isinstance(item, _Channel):
-                merged = _merge(stage, item)
-            elif (isinstance(stage, _Rotation) and isinstance(item, _Channel)
-                  and item.is_unitary and item.qubits == (stage.qubit,)):
-                merged = dataclasses.replace(stage, after=item.ops[0] @ stage.after)
-            elif (isinstance(stage, _Channel) and isinstance(item, _Rotation)
-                  and stage.is_unitary and stage.qubits == (item.qubit,)):
-                merged = dataclasses.replace(item, before=item.before @ stage.ops[0])
-            if merged is not None:
-                self.stages[i] = merged
-                return
-            break
-        self.stages.append(item)
-
-
-def _qubits_of(item: _Item) -> tuple[int, ...]:
-    return (item.qubit,) if isinstance(item, _Rotation) else item.qubits
+from qru_compile.sim.gate_decoding import Rotation
+from qru_compile.sim.kernels import MAX_AMPLITUDES
+from qru_compile.sim.pauli_masks import PauliMasks
+from qru_compile.sim.trajectory_kernels import (
+    GATHER,
+    KRAUS,
+    MIXTURE,
+    ONE,
+    ROTATION,
+    STAGE_NAMES,
+    TWO,
+    UNITARY,
+    run_rows,
+)
 
 
 def noisy_operations(circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid],
@@ -153,136 +89,6 @@ def noisy_operations(circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid],
     moments = [cirq.Moment(op for op in moment if not cirq.is_measurement(op))
                for moment in circuit.moments]
     return list(cirq.flatten_to_ops(noise.noisy_moments(moments, list(qubits))))
-
-
-def _translate(op: cirq.Operation, position: dict[cirq.Qid, int], slots: dict[str, int],
-               n: int) -> list[_Item]:
-    """One operation as fixed channels, slot rotations or a many-qubit permutation."""
-    if not op.qubits:
-        return []  # a global phase
-    missing = [q for q in op.qubits if q not in position]
-    if missing:
-        raise BackendError(f"{op}: qubits {missing} are not in the state")
-    if cirq.is_parameterized(op):
-        return [_Channel((part.qubit,), part.matrix[None], np.ones(1))
-                if isinstance(part, _Matrix1) else part
-                for part in _parametrised(op, position, slots)]
-    qs = tuple(position[q] for q in op.qubits)
-    if len(qs) > 2:
-        permutation = _permutation_of(op, position, n) if cirq.has_unitary(op) else None
-        if permutation is None:
-            raise BackendError(f"{op}: only permutations may act on more than two qubits")
-        return [_Gather(qs, permutation)]
-    if cirq.has_unitary(op):
-        return [_Channel(qs, cirq.unitary(op)[None].astype(complex), np.ones(1))]
-    if cirq.has_mixture(op):
-        terms = [(p, u) for p, u in cirq.mixture(op) if p > 0]
-        return [_Channel(qs, np.array([u for _, u in terms], dtype=complex),
-                         np.array([p for p, _ in terms], dtype=float))]
-    if cirq.has_kraus(op):
-        return [_Channel(qs, np.array(cirq.kraus(op), dtype=complex), None)]
-    raise BackendError(f"{op}: neither a unitary nor a channel")
-
-
-def _embed(ops: np.ndarray, qubits: tuple[int, ...], target: tuple[int, ...]) -> np.ndarray:
-    """Operators ``[K, d, d]`` on ``qubits`` as operators on ``target`` (a superset, <= 2)."""
-    if qubits == target:
-        return ops
-    eye = np.eye(2)
-    if len(qubits) == 1:
-        if qubits[0] == target[0]:
-            return np.einsum("kab,cd->kacbd", ops, eye).reshape(len(ops), 4, 4)
-        return np.einsum("ab,kcd->kacbd", eye, ops).reshape(len(ops), 4, 4)
-    swap = cirq.unitary(cirq.SWAP)
-    return swap @ ops @ swap
-
-
-def _canonical(kraus: np.ndarray) -> np.ndarray:
-    """The canonical Kraus operators of ``sum_k K_k . K_k^dag`` (at most ``d**2``)."""
-    d = kraus.shape[1]
-    vectors = kraus.reshape(len(kraus), d * d)
-    weights, basis = np.linalg.eigh(vectors.T @ vectors.conj())
-    keep = weights > _TOLERANCE
-    return (np.sqrt(weights[keep]) * basis[:, keep]).T.reshape(-1, d, d)
-
-
-def _dedupe(unitaries: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Merge mixture terms whose unitaries agree up to a global phase."""
-    d = unitaries.shape[1]
-    kept: list[np.ndarray] = []
-    weights: list[float] = []
-    for u, p in zip(unitaries, probs):
-        for i, v in enumerate(kept):
-            if abs(np.vdot(v, u)) > d * (1 - _TOLERANCE):
-                weights[i] += p
-                break
-        else:
-            kept.append(u)
-            weights.append(p)
-    return np.array(kept), np.array(weights)
-
-
-def _merge(first: _Channel, then: _Channel) -> _Channel | None:
-    """``then`` after ``first`` as one channel, or None if it would not fit one."""
-    union = first.qubits + tuple(q for q in then.qubits if q not in first.qubits)
-    if len(union) > 2:
-        return None
-    a, b = _embed(first.ops, first.qubits, union), _embed(then.ops, then.qubits, union)
-    d = a.shape[1]
-    if first.probs is not None and then.probs is not None:
-        unitaries, probs = _dedupe((b[:, None] @ a[None, :]).reshape(-1, d, d),
-                                   np.outer(then.probs, first.probs).ravel())
-        if len(unitaries) > _MAX_MIXTURE_TERMS:
-            return None
-        return _Channel(union, unitaries, probs)
-    a = _embed(first.kraus(), first.qubits, union)
-    b = _embed(then.kraus(), then.qubits, union)
-    kraus = (b[:, None] @ a[None, :]).reshape(-1, d, d)
-    return _Channel(union, _canonical(kraus) if len(kraus) > d * d else kraus, None)
-
-
-def _normalised(channel: _Channel) -> _Channel:
-    """A general channel whose operators are all proportional to unitaries, as a mixture."""
-    if channel.probs is not None:
-        return channel
-    d = channel.ops.shape[1]
-    gram = channel.ops.conj().transpose(0, 2, 1) @ channel.ops
-    weights = np.real(np.trace(gram, axis1=1, axis2=2)) / d
-    if np.allclose(gram, weights[:, None, None] * np.eye(d), atol=_TOLERANCE, rtol=0):
-        keep = weights > 0
-        return _Channel(channel.qubits,
-                        channel.ops[keep] / np.sqrt(weights[keep])[:, None, None],
-                        weights[keep])
-    return channel
-
-
-def _group(items: list[_Item]) -> list[_Block | _Gather]:
-    """The items as blocks (see the module docstring), in an order equivalent to theirs."""
-    blocks: list[_Block | _Gather | None] = []
-    latest: dict[int, int] = {}  # qubit -> index of the latest block acting on it
-    for item in items:
-        qubits = _qubits_of(item)
-        if isinstance(item, _Gather):
-            index = len(blocks)
-            blocks.append(item)
-        else:
-            touching = [latest[q] for q in qubits if q in latest]
-            index = max(touching) if touching else -1
-            target = blocks[index] if touching else None
-            if not (isinstance(target, _Block) and len(set(target.qubits) | set(qubits)) <= 2):
-                index, target = len(blocks), _Block()
-                blocks.append(target)
-            for q in qubits:
-                lone = blocks[latest[q]] if q in latest else None
-                if (q not in target.qubits and isinstance(lone, _Block)
-                        and lone.qubits == (q,) and lone is not target):
-                    for stage in lone.stages:  # acts on q alone: moves past the blocks between
-                        target.append(stage)
-                    blocks[latest[q]] = None
-            target.append(item)
-        for q in qubits:
-            latest[q] = index
-    return [block for block in blocks if block is not None]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -360,17 +166,18 @@ class NoisyProgram:
         slots = {name: k for k, name in enumerate(slot_names)}
         n = len(qubits)
         operations = noisy_operations(circuit, qubits, noise)
-        items = [item for op in operations for item in _translate(op, position, slots, n)]
-        rotations = [item.slot for item in items if isinstance(item, _Rotation)]
+        items = [item for op in operations
+                 for item in translate_operation(op, position, slots, n)]
+        rotations = [item.slot for item in items if isinstance(item, Rotation)]
         if len(rotations) != len(set(rotations)):
             raise BackendError("a slot drives more than one rotation; the batched engine needs "
                                "each slot on exactly one gate (see shiftability)")
-        return cls._assemble(n, len(slot_names), _group(items),
+        return cls._assemble(n, len(slot_names), group_blocks(items),
                              PauliMasks.from_pauli_strings(observables, position),
                              len(operations))
 
     @classmethod
-    def _assemble(cls, n: int, num_slots: int, blocks: list[_Block | _Gather],
+    def _assemble(cls, n: int, num_slots: int, blocks: list[Block | Gather],
                   observables: PauliMasks, operations: int) -> NoisyProgram:
         """The flat tables of the compiled loop."""
         block_rows: list[tuple[int, ...]] = []  # kind, stride_a, stride_b, gram
@@ -378,7 +185,7 @@ class NoisyProgram:
         block_stages = [0]
         matrices: list[np.ndarray] = []
         cumulative: list[float] = []
-        rotations: list[_Rotation] = []
+        rotations: list[Rotation] = []
         gathers: list[np.ndarray] = []
         stochastic = 0
 
@@ -386,35 +193,35 @@ class NoisyProgram:
             return 1 << (n - 1 - q)
 
         for block in blocks:
-            if isinstance(block, _Gather):
-                block_rows.append((_GATHER, 0, 0, len(gathers)))
+            if isinstance(block, Gather):
+                block_rows.append((GATHER, 0, 0, len(gathers)))
                 gathers.append(block.index)
                 block_stages.append(block_stages[-1])
                 continue
             qubits, needs_gram = block.qubits, False
             for stage in block.stages:
-                if isinstance(stage, _Rotation):
+                if isinstance(stage, Rotation):
                     bit = 2 if len(qubits) == 2 and qubits[0] == stage.qubit else 1
-                    stage_rows.append((_ROTATION, len(rotations), 1, bit, -1))
+                    stage_rows.append((ROTATION, len(rotations), 1, bit, -1))
                     rotations.append(stage)
                     continue
-                stage = _normalised(stage)
+                stage = normalised(stage)
                 if stage.is_unitary:
-                    code, probs = _UNITARY, np.ones(1)
+                    code, probs = UNITARY, np.ones(1)
                 elif stage.probs is not None:
-                    code, probs = _MIXTURE, stage.probs
+                    code, probs = MIXTURE, stage.probs
                 else:
-                    code, probs, needs_gram = _KRAUS, np.zeros(len(stage.ops)), True
-                random = -1 if code == _UNITARY else stochastic
-                stochastic += int(code != _UNITARY)
+                    code, probs, needs_gram = KRAUS, np.zeros(len(stage.ops)), True
+                random = -1 if code == UNITARY else stochastic
+                stochastic += int(code != UNITARY)
                 stage_rows.append((code, len(matrices), len(stage.ops), 0, random))
                 d = 1 << len(qubits)
-                for op in _embed(stage.ops, stage.qubits, qubits):
+                for op in embed(stage.ops, stage.qubits, qubits):
                     padded = np.zeros((4, 4), dtype=complex)
                     padded[:d, :d] = op
                     matrices.append(padded)
                 cumulative += list(np.cumsum(probs) / max(probs.sum(), 1e-300))
-            block_rows.append((_TWO if len(qubits) == 2 else _ONE, stride(qubits[0]),
+            block_rows.append((TWO if len(qubits) == 2 else ONE, stride(qubits[0]),
                                stride(qubits[1]) if len(qubits) == 2 else 0, needs_gram))
             block_stages.append(len(stage_rows))
         mats = np.array(matrices, dtype=complex).reshape(-1, 4, 4)
@@ -447,9 +254,9 @@ class NoisyProgram:
         stages of each kind."""
         counts = {"operations": self.operations, "blocks": len(self.block_kind),
                   "passes": len(self.block_kind) + int(
-                      self.gram[self.block_kind != _GATHER].sum())}
+                      self.gram[self.block_kind != GATHER].sum())}
         counts.update({f"{name} stages": int((self.stage_kind == code).sum())
-                       for code, name in enumerate(_STAGE_NAMES)})
+                       for code, name in enumerate(STAGE_NAMES)})
         return counts
 
     def expectations(self, slot_values: np.ndarray, trajectories: int,
@@ -490,232 +297,14 @@ class NoisyProgram:
         total = len(slot_values) * per_row
         values = np.empty((total, self.observables.count))
         cos, sin = np.cos(slot_values / 2), np.sin(slot_values / 2)
-        chunk = max(1, _MAX_AMPLITUDES // max(1, self.num_random))  # bounds the uniforms
+        chunk = max(1, MAX_AMPLITUDES // max(1, self.num_random))  # bounds the uniforms
         for start in range(0, total, chunk):
             stop = min(total, start + chunk)
             uniforms = rng.random((stop - start, self.num_random))
-            _run_rows(self.block_kind, self.stride_a, self.stride_b, self.block_stages,
-                      self.gram, self.stage_kind, self.stage_first, self.stage_count,
-                      self.stage_bit, self.stage_random, self.matrices, self.hermitian,
-                      self.cumulative, self.rotations, self.rotation_slot, self.gathers,
-                      self.observables.xmask, self.observables.phase, self.signs, cos, sin,
-                      start, per_row, uniforms, values[start:stop])
+            run_rows(self.block_kind, self.stride_a, self.stride_b, self.block_stages,
+                     self.gram, self.stage_kind, self.stage_first, self.stage_count,
+                     self.stage_bit, self.stage_random, self.matrices, self.hermitian,
+                     self.cumulative, self.rotations, self.rotation_slot, self.gathers,
+                     self.observables.xmask, self.observables.phase, self.signs, cos, sin,
+                     start, per_row, uniforms, values[start:stop])
         return values.reshape(len(slot_values), per_row, self.observables.count)
-
-
-# ---------------------------------------------------------------------------------- kernels
-@numba.njit(cache=True)
-def _apply1(psi: np.ndarray, s: int, m: np.ndarray) -> None:
-    """The 2x2 corner of ``m`` on the qubit of stride ``s``."""
-    m00, m01, m10, m11 = m[0, 0], m[0, 1], m[1, 0], m[1, 1]
-    for base in range(0, psi.shape[0], 2 * s):
-        for k in range(base, base + s):
-            x0, x1 = psi[k], psi[k + s]
-            psi[k] = m00 * x0 + m01 * x1
-            psi[k + s] = m10 * x0 + m11 * x1
-
-
-@numba.njit(cache=True)
-def _apply2(psi: np.ndarray, sa: int, sb: int, m: np.ndarray) -> None:
-    """The 4x4 ``m`` on the qubits of strides ``sa`` (high bit) and ``sb``."""
-    m00, m01, m02, m03 = m[0, 0], m[0, 1], m[0, 2], m[0, 3]
-    m10, m11, m12, m13 = m[1, 0], m[1, 1], m[1, 2], m[1, 3]
-    m20, m21, m22, m23 = m[2, 0], m[2, 1], m[2, 2], m[2, 3]
-    m30, m31, m32, m33 = m[3, 0], m[3, 1], m[3, 2], m[3, 3]
-    lo, hi = min(sa, sb), max(sa, sb)
-    for outer in range(0, psi.shape[0], 2 * hi):
-        for inner in range(outer, outer + hi, 2 * lo):
-            for k in range(inner, inner + lo):
-                x0, x1, x2, x3 = psi[k], psi[k + sb], psi[k + sa], psi[k + sa + sb]
-                psi[k] = m00 * x0 + m01 * x1 + m02 * x2 + m03 * x3
-                psi[k + sb] = m10 * x0 + m11 * x1 + m12 * x2 + m13 * x3
-                psi[k + sa] = m20 * x0 + m21 * x1 + m22 * x2 + m23 * x3
-                psi[k + sa + sb] = m30 * x0 + m31 * x1 + m32 * x2 + m33 * x3
-
-
-@numba.njit(cache=True)
-def _gram1(psi: np.ndarray, s: int, gram: np.ndarray) -> None:
-    """``gram[i, j] = sum conj(psi_i) psi_j`` over the other qubits (the 2x2 corner; the
-    rest zero)."""
-    gram[:, :] = 0
-    g00, g11, g01 = 0.0, 0.0, 0j
-    for base in range(0, psi.shape[0], 2 * s):
-        for k in range(base, base + s):
-            x0, x1 = psi[k], psi[k + s]
-            g00 += x0.real * x0.real + x0.imag * x0.imag
-            g11 += x1.real * x1.real + x1.imag * x1.imag
-            g01 += np.conj(x0) * x1
-    gram[0, 0], gram[1, 1], gram[0, 1], gram[1, 0] = g00, g11, g01, np.conj(g01)
-
-
-@numba.njit(cache=True)
-def _gram2(psi: np.ndarray, sa: int, sb: int, gram: np.ndarray) -> None:
-    """``gram[i, j] = sum conj(psi_i) psi_j`` over the other qubits (4x4)."""
-    g00 = g11 = g22 = g33 = 0.0
-    g01 = g02 = g03 = g12 = g13 = g23 = 0j
-    lo, hi = min(sa, sb), max(sa, sb)
-    for outer in range(0, psi.shape[0], 2 * hi):
-        for inner in range(outer, outer + hi, 2 * lo):
-            for k in range(inner, inner + lo):
-                x0, x1, x2, x3 = psi[k], psi[k + sb], psi[k + sa], psi[k + sa + sb]
-                g00 += x0.real * x0.real + x0.imag * x0.imag
-                g11 += x1.real * x1.real + x1.imag * x1.imag
-                g22 += x2.real * x2.real + x2.imag * x2.imag
-                g33 += x3.real * x3.real + x3.imag * x3.imag
-                c0, c1, c2 = np.conj(x0), np.conj(x1), np.conj(x2)
-                g01 += c0 * x1
-                g02 += c0 * x2
-                g03 += c0 * x3
-                g12 += c1 * x2
-                g13 += c1 * x3
-                g23 += c2 * x3
-    gram[0, 0], gram[1, 1], gram[2, 2], gram[3, 3] = g00, g11, g22, g33
-    gram[0, 1], gram[0, 2], gram[0, 3] = g01, g02, g03
-    gram[1, 2], gram[1, 3], gram[2, 3] = g12, g13, g23
-    gram[1, 0], gram[2, 0], gram[3, 0] = np.conj(g01), np.conj(g02), np.conj(g03)
-    gram[2, 1], gram[3, 1], gram[3, 2] = np.conj(g12), np.conj(g13), np.conj(g23)
-
-
-# The 4x4 algebra works on columns held in locals (the compiler cannot keep arrays that might
-# alias in registers; measured 3x faster than loops over a scratch array).
-@numba.njit(cache=True)
-def _left_multiply(m: np.ndarray, acc: np.ndarray, scale: float) -> None:
-    """``acc = scale * m @ acc`` in place (4x4; a one-qubit block's zero padding stays zero)."""
-    for j in range(4):
-        x0, x1, x2, x3 = acc[0, j], acc[1, j], acc[2, j], acc[3, j]
-        acc[0, j] = scale * (m[0, 0] * x0 + m[0, 1] * x1 + m[0, 2] * x2 + m[0, 3] * x3)
-        acc[1, j] = scale * (m[1, 0] * x0 + m[1, 1] * x1 + m[1, 2] * x2 + m[1, 3] * x3)
-        acc[2, j] = scale * (m[2, 0] * x0 + m[2, 1] * x1 + m[2, 2] * x2 + m[2, 3] * x3)
-        acc[3, j] = scale * (m[3, 0] * x0 + m[3, 1] * x1 + m[3, 2] * x2 + m[3, 3] * x3)
-
-
-@numba.njit(cache=True)
-def _left_rotate(r00: complex, r01: complex, r10: complex, r11: complex, bit: int,
-                 acc: np.ndarray) -> None:
-    """``acc = R @ acc`` in place for ``R = [[r00, r01], [r10, r11]]`` on the bit ``bit`` (1 or
-    2) of the 4x4 index."""
-    for low in (0, 3 - bit):  # the rows with the rotation's bit at 0: (0, 2) or (0, 1)
-        for j in range(4):
-            x0, x1 = acc[low, j], acc[low + bit, j]
-            acc[low, j] = r00 * x0 + r01 * x1
-            acc[low + bit, j] = r10 * x0 + r11 * x1
-
-
-@numba.njit(cache=True)
-def _moved_gram(acc: np.ndarray, gram: np.ndarray, out: np.ndarray) -> None:
-    """The upper triangle of ``out = conj(acc) @ gram @ acc^T``, the Gram matrix of
-    ``acc psi``."""
-    for i in range(4):
-        a0, a1, a2, a3 = np.conj(acc[i, 0]), np.conj(acc[i, 1]), np.conj(acc[i, 2]), \
-            np.conj(acc[i, 3])
-        w0 = a0 * gram[0, 0] + a1 * gram[1, 0] + a2 * gram[2, 0] + a3 * gram[3, 0]
-        w1 = a0 * gram[0, 1] + a1 * gram[1, 1] + a2 * gram[2, 1] + a3 * gram[3, 1]
-        w2 = a0 * gram[0, 2] + a1 * gram[1, 2] + a2 * gram[2, 2] + a3 * gram[3, 2]
-        w3 = a0 * gram[0, 3] + a1 * gram[1, 3] + a2 * gram[2, 3] + a3 * gram[3, 3]
-        for j in range(i, 4):
-            out[i, j] = w0 * acc[j, 0] + w1 * acc[j, 1] + w2 * acc[j, 2] + w3 * acc[j, 3]
-
-
-@numba.njit(cache=True)
-def _expectation(h: np.ndarray, gram: np.ndarray) -> float:
-    """``sum_ij h_ij gram_ij`` for Hermitian ``h`` and ``gram`` (upper triangles read)."""
-    total = 0.0
-    for i in range(4):
-        total += h[i, i].real * gram[i, i].real
-        for j in range(i + 1, 4):
-            total += 2 * (h[i, j].real * gram[i, j].real - h[i, j].imag * gram[i, j].imag)
-    return total
-
-
-@numba.njit(cache=True)
-def _pick(weights: np.ndarray, count: int, u: float) -> int:
-    """The first index whose cumulative weight exceeds ``u`` times the total."""
-    total = 0.0
-    for j in range(count):
-        total += weights[j]
-    threshold, running, chosen = u * total, 0.0, -1
-    for j in range(count):
-        if weights[j] > 0:
-            chosen = j
-            running += weights[j]
-            if running > threshold:
-                break
-    return chosen
-
-
-@numba.njit(cache=True)
-def _run_rows(block_kind: np.ndarray, stride_a: np.ndarray, stride_b: np.ndarray,
-              block_stages: np.ndarray, gram: np.ndarray, stage_kind: np.ndarray,
-              stage_first: np.ndarray, stage_count: np.ndarray, stage_bit: np.ndarray,
-              stage_random: np.ndarray, matrices: np.ndarray, hermitian: np.ndarray,
-              cumulative: np.ndarray, rotations: np.ndarray, rotation_slot: np.ndarray,
-              gathers: np.ndarray, xmask: np.ndarray, phase: np.ndarray, signs: np.ndarray,
-              cos: np.ndarray, sin: np.ndarray, start: int, trajectories: int,
-              uniforms: np.ndarray, values: np.ndarray) -> None:
-    """Run rows ``start ...`` (row ``i`` is a trajectory of sample ``i // trajectories``) from
-    ``|0...0>`` through every block; write each row's observables into ``values``."""
-    dim = signs.shape[1]
-    psi = np.empty(dim, dtype=np.complex128)
-    scratch = np.empty(dim, dtype=np.complex128)
-    acc = np.zeros((4, 4), dtype=np.complex128)  # the block's operators chosen so far
-    initial = np.zeros((4, 4), dtype=np.complex128)  # the Gram matrix at the block's start
-    moved = np.zeros((4, 4), dtype=np.complex128)  # ... of acc psi
-    weights = np.empty(max(1, stage_count.max()) if len(stage_count) else 1)
-    for r in range(values.shape[0]):
-        sample = (start + r) // trajectories
-        psi[:] = 0
-        psi[0] = 1
-        for b in range(len(block_kind)):
-            kind, sa, sb = block_kind[b], stride_a[b], stride_b[b]
-            if kind == _GATHER:
-                scratch[:] = psi
-                index = gathers[gram[b]]
-                for i in range(dim):
-                    psi[i] = scratch[index[i]]
-                continue
-            if gram[b]:
-                if kind == _ONE:
-                    _gram1(psi, sa, initial)
-                else:
-                    _gram2(psi, sa, sb, initial)
-            acc[:, :] = 0
-            for i in range(4 if kind == _TWO else 2):
-                acc[i, i] = 1
-            identity = True
-            for t in range(block_stages[b], block_stages[b + 1]):
-                code, f, count = stage_kind[t], stage_first[t], stage_count[t]
-                if code == _ROTATION:
-                    slot = rotation_slot[f]
-                    c, s = cos[sample, slot], sin[sample, slot]
-                    _left_rotate(c * rotations[f, 0, 0, 0] + s * rotations[f, 1, 0, 0],
-                                 c * rotations[f, 0, 0, 1] + s * rotations[f, 1, 0, 1],
-                                 c * rotations[f, 0, 1, 0] + s * rotations[f, 1, 1, 0],
-                                 c * rotations[f, 0, 1, 1] + s * rotations[f, 1, 1, 1],
-                                 stage_bit[t], acc)
-                else:
-                    chosen, scale = f, 1.0
-                    if code == _MIXTURE:
-                        u = uniforms[r, stage_random[t]]
-                        while chosen < f + count - 1 and cumulative[chosen] <= u:
-                            chosen += 1
-                    elif code == _KRAUS:
-                        if identity:
-                            current = initial
-                        else:
-                            _moved_gram(acc, initial, moved)
-                            current = moved
-                        for k in range(count):
-                            weights[k] = _expectation(hermitian[f + k], current)
-                        k = _pick(weights, count, uniforms[r, stage_random[t]])
-                        chosen, scale = f + k, 1 / np.sqrt(weights[k])
-                    _left_multiply(matrices[chosen], acc, scale)
-                identity = False
-            if kind == _ONE:
-                _apply1(psi, sa, acc)
-            else:
-                _apply2(psi, sa, sb, acc)
-        for o in range(len(xmask)):
-            x, total = xmask[o], 0j
-            for i in range(dim):
-                total += np.conj(psi[i]) * psi[i ^ x] * signs[o, i]
-            values[r, o] = (phase[o] * total).real

@@ -1,4 +1,10 @@
-"""Training: parameter-shift (and adjoint) gradients through time, Adam, tasks, checkpoints."""
+"""Training: loss gradients through time, the Adam training loop, tasks, checkpoints, noise.
+
+Gradients by parameter shift, the adjoint method or finite differences (``gradients``); the
+loop with the paper's schedule (``loop``, ``optim``); data sets, tasks and cross-validation
+(``data``, ``tasks``); checkpoints and run manifests; noisy training, noise injection and
+error mitigation (``noisy``, ``noise_injection``, ``mitigation``); classical baselines.
+"""
 
 from qru_compile.train.gradients import loss_and_gradient
 from qru_compile.train.readout import check_targets, predictions

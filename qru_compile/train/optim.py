@@ -1,4 +1,4 @@
-"""Adam, with the state reset the paper's learning-rate schedule needs."""
+"""Adam on a flat parameter vector, with its state as JSON-ready values for resumable runs."""
 
 from __future__ import annotations
 
@@ -56,6 +56,6 @@ class Adam:
         return adam
 
     def reset(self) -> None:
-        """Forget the moments (after returning to earlier parameters)."""
+        """Forget the moments and the step count (done when the parameter vector changes)."""
         self._m = self._v = None
         self._t = 0

@@ -1,0 +1,205 @@
+"""Placement: where every logical qubit starts on the device (the ``PlaceQubits`` pass).
+
+Candidates embed the step's interaction pattern (found with networkx's subgraph matcher in
+compact regions of the device, in regions chosen by calibration error where known); each is
+scored by routing it with the merge-aware router (:mod:`qru_compile.passes.routing`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import ClassVar
+
+import cirq
+import networkx as nx
+from networkx.algorithms import isomorphism
+
+from qru_compile.devices import Device
+from qru_compile.errors import CompileError
+from qru_compile.facts import Fact
+from qru_compile.passes.router_types import ControlledSwap, TwoQubit
+from qru_compile.passes.routing import (
+    PRESERVED,
+    Problem,
+    check_fits,
+    route_problem,
+    routing_problem,
+)
+from qru_compile.pipeline import CompilationUnit, CompileContext, Pass, PassResult
+
+
+def _interaction_graph(problem: Problem) -> nx.Graph:
+    graph = nx.Graph()
+    for op in problem.ops:
+        if isinstance(op, TwoQubit):
+            pairs = [(op.a, op.b)]
+        elif isinstance(op, ControlledSwap):
+            pairs = [(op.control, op.target)]
+        else:
+            continue
+        for a, b in pairs:
+            weight = graph.get_edge_data(a, b, {"weight": 0})["weight"]
+            graph.add_edge(a, b, weight=weight + 1)
+    return graph
+
+
+def _patterns(graph: nx.Graph) -> list[nx.Graph]:
+    """Subgraphs to embed: the heaviest Hamiltonian-like cycle and paths cut from it."""
+    nodes = sorted(graph.nodes)
+    if len(nodes) <= 1:
+        return [graph]
+    heavy = nx.Graph()
+    heavy.add_nodes_from(nodes)
+    by_weight = sorted(graph.edges(data="weight"), key=lambda e: -e[2])
+    for a, b, _ in by_weight:  # greedy: keep heavy edges while every degree stays <= 2
+        if heavy.degree(a) < 2 and heavy.degree(b) < 2:
+            heavy.add_edge(a, b)
+            if nx.cycle_basis(heavy) and heavy.number_of_edges() < len(nodes):
+                heavy.remove_edge(a, b)
+    patterns = []
+    if heavy.number_of_edges() == len(nodes):
+        patterns.append(heavy.copy())
+        for a, b in list(heavy.edges):
+            path = heavy.copy()
+            path.remove_edge(a, b)
+            patterns.append(path)
+    else:
+        patterns.append(heavy)
+    return patterns
+
+
+def _regions(device: Device, size: int, count: int) -> list[list[cirq.Qid]]:
+    """Compact regions (balls) of at least ``size`` qubits, best calibrated first."""
+    graph = device.graph
+    scored = []
+    for center in device.qubits:
+        radius, ball = 0, {center}
+        while len(ball) < size and radius < len(device.qubits):
+            radius += 1
+            ball = set(nx.single_source_shortest_path_length(graph, center, cutoff=radius))
+        if len(ball) < size:
+            continue
+        errors = [device.two_qubit_error(device.default_gateset, a, b) or 0.0
+                  for a, b in graph.subgraph(ball).edges]
+        mean_error = sum(errors) / max(len(errors), 1)
+        eccentricity = max(device.distances[center][q] for q in ball)
+        scored.append((mean_error, eccentricity, -len(ball), center, sorted(ball)))
+    scored.sort(key=lambda s: s[:4])
+    regions, seen = [], set()
+    for *_, ball in scored:
+        key = frozenset(ball)
+        if key not in seen:
+            seen.add(key)
+            regions.append(ball)
+        if len(regions) >= count:
+            break
+    return regions
+
+
+def _shape(qubits: Sequence[cirq.Qid | None]) -> tuple:
+    """A placement up to translation on a grid (translates route alike away from edges)."""
+    if all(isinstance(q, cirq.GridQubit) for q in qubits):
+        row = min(q.row for q in qubits)  # type: ignore[union-attr]
+        col = min(q.col for q in qubits)  # type: ignore[union-attr]
+        return tuple((q.row - row, q.col - col) for q in qubits)  # type: ignore[union-attr]
+    return tuple(qubits)
+
+
+def candidate_placements(device: Device, problem: Problem, *, regions: int,
+                         per_pattern: int) -> list[dict[int, cirq.Qid]]:
+    """Placements of the non-ancilla qubits that embed the step's heaviest interactions."""
+    state_qubits = [i for i in range(len(problem.qubits)) if i not in problem.ancillas]
+    graph = _interaction_graph(problem).subgraph(state_qubits).copy()
+    graph.add_nodes_from(state_qubits)
+    size = max(2 * len(problem.qubits), len(problem.qubits) + 6)
+    placements: list[dict[int, cirq.Qid]] = []
+    seen: set[tuple[cirq.Qid, ...]] = set()
+    patterns = _patterns(graph)
+    balls = _regions(device, min(size, len(device.qubits)), regions)
+    for index, pattern in enumerate(patterns):
+        if index == 1 and placements:
+            break  # the whole cycle embeds: the paths cut from it add nothing
+        for ball in balls:
+            matcher = isomorphism.GraphMatcher(device.graph.subgraph(ball), pattern)
+            for mapping in itertools.islice(matcher.subgraph_monomorphisms_iter(), per_pattern):
+                placement = {logical: physical for physical, logical in mapping.items()}
+                key = _shape([placement.get(i) for i in state_qubits])
+                if len(placement) == len(state_qubits) and key not in seen:
+                    seen.add(key)
+                    placements.append(placement)
+    if not placements:  # nothing embeds: fall back to a breadth-first fill of a region
+        for ball in _regions(device, min(size, len(device.qubits)), 1):
+            placements.append(dict(zip(state_qubits, ball)))
+    return placements
+
+
+def _with_ancillas(device: Device, problem: Problem,
+                   placement: Mapping[int, cirq.Qid]) -> dict[int, cirq.Qid]:
+    used = set(placement.values())
+    anchor = next(iter(placement.values()))
+    free = sorted((q for q in device.qubits if q not in used),
+                  key=lambda q: (device.distances[anchor].get(q, 1 << 30), q))
+    full = dict(placement)
+    for ancilla, q in zip(sorted(problem.ancillas), free):
+        full[ancilla] = q
+    if len(full) < len(problem.qubits):
+        raise CompileError(
+            f"device {device.name} has {len(device.qubits)} qubits; the step needs "
+            f"{len(problem.qubits)}"
+        )
+    return full
+
+
+@dataclasses.dataclass(frozen=True)
+class PlaceQubits(Pass):
+    """Choose where every logical qubit starts on the device.
+
+    Candidates embed the step's heaviest interaction cycle (or its paths) with networkx's
+    subgraph monomorphism search in compact regions of the device (best-calibrated regions
+    first); each candidate is routed and the one needing the fewest CZs (then the lowest
+    calibrated error) wins. Ancillas get idle qubits; routing relabels them for free.
+
+    Contract:
+        Requires: nothing.
+        Ensures: ON_DEVICE.
+        Preserves: SHIFTABLE, EQUIVALENT (the circuit is only relabelled).
+        Not responsible for: connectivity (routing's job).
+
+    Attributes:
+        regions: device regions searched.
+        per_pattern: embeddings tried per pattern and region.
+        lookahead: routing lookahead used for scoring (must match RouteOnDevice's).
+    """
+
+    name: ClassVar[str] = "place"
+    ensures: ClassVar[frozenset[Fact]] = frozenset({Fact.ON_DEVICE})
+    preserves: ClassVar[frozenset[Fact]] = PRESERVED
+    regions: int = 3
+    per_pattern: int = 200
+    lookahead: int = 12
+
+    def run(self, unit: CompilationUnit, ctx: CompileContext) -> PassResult:
+        measured = frozenset(ctx.step.measured_qubits)
+        order = [q for q in ctx.step.qubits if q in unit.circuit.all_qubits()]
+        problem = routing_problem(unit.circuit, measured, order)
+        check_fits(ctx.device, problem)
+        best: tuple[tuple[int, float], dict[int, cirq.Qid]] | None = None
+        candidates = candidate_placements(ctx.device, problem, regions=self.regions,
+                                          per_pattern=self.per_pattern)
+        for placement in candidates:
+            layout = _with_ancillas(ctx.device, problem, placement)
+            result = route_problem(ctx, problem, layout, ctx.seed, self.lookahead)
+            score = (result.cz_cost, result.error)
+            if best is None or score < best[0]:
+                best = (score, layout)
+        assert best is not None
+        (cost, _), layout = best
+        mapping = {problem.qubits[i]: q for i, q in layout.items()}
+        circuit = cirq.FrozenCircuit(unit.circuit.unfreeze().transform_qubits(lambda q: mapping[q]))
+        new = unit.replace(circuit=circuit, initial_layout=MappingProxyType(mapping))
+        return PassResult(new, notes=(f"{len(candidates)} placements scored; best routes with "
+                                      f"an estimated {cost} CZ",),
+                          data={"candidates": len(candidates), "estimated_cz": cost})
