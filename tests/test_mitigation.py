@@ -7,6 +7,7 @@ import pytest
 import qru_compile as qc
 from qru_compile.devices.calibration import readout_affine
 from qru_compile.sim import DensityMatrixBackend, NumpyBackend
+from qru_compile.sim.statevector import StatevectorProgram
 from qru_compile.train.gradients import loss_and_gradient
 from qru_compile.train.mitigation import (
     Mitigation,
@@ -45,18 +46,28 @@ def test_readout_inversion_is_exact_on_a_known_confusion(rng):
     assert np.any(np.abs(measured - exact) > 10 / np.sqrt(shots))  # the bias is resolved
 
 
-def test_folding_keeps_the_unitary_and_scales_the_gates(tiny_willow, rng):
-    program = tiny_willow.program
+@pytest.mark.parametrize("preset", ["tiny", "mnist"])
+def test_folding_keeps_the_unitary_and_scales_the_gates(tiny_willow, rng, preset):
+    """Folded steps equal the step (the MNIST preset's Rot gates compile to PhasedXZ gates with
+    a symbolic z, whose inverse is split into a virtual Z and a fixed PhasedXZ)."""
+    program = tiny_willow.program if preset == "tiny" else \
+        qc.compile(qc.QRUModel.preset("mnist"), "willow_pink").program
     slots = rng.uniform(0, 2 * np.pi, (1, program.angle_map.num_slots))
     resolver = cirq.ParamResolver(dict(zip(program.slot_names, slots[0])))
     reference = cirq.unitary(cirq.resolve_parameters(program.circuit, resolver))
     count = len(list(program.circuit.all_operations()))
     for scale in (3, 5):
         folded, names = fold_global(program.circuit, scale, program.slot_names)
-        assert len(list(folded.all_operations())) == scale * count
+        physical = [op for op in folded.all_operations() if not isinstance(op.gate, cirq.ZPowGate)
+                    or not cirq.is_parameterized(op)]
+        assert len(physical) == scale * count
         values = fold_slot_values(slots, scale)[0]
         unitary = cirq.unitary(cirq.resolve_parameters(folded, dict(zip(names, values))))
         assert cirq.equal_up_to_global_phase(unitary, reference, atol=1e-9)
+        engine = StatevectorProgram.from_circuit(folded, program.qubits, names,
+                                                 program.observables)
+        np.testing.assert_allclose(engine.expectations(fold_slot_values(slots, scale)),
+                                   NumpyBackend().expectations(program, slots), atol=1e-9)
 
 
 @pytest.mark.parametrize("scales", [(2,), (1,), (1, 2), (1, 3, 3), (3, 1)])

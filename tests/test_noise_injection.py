@@ -143,3 +143,14 @@ def test_device_simulation_engine_agrees_with_qsim_trajectories(rng):
     error = np.sqrt((1 - fast**2) / 2000 + (1 - reference**2) / 1000)
     assert np.max(np.abs(fast - reference) / error) < 4.5
     assert np.max(np.abs(fast - exact)) > 0.05  # the noise is resolved
+
+
+def test_noise_aware_tasks_train_without_the_output_scale():
+    from qru_compile.train.tasks import get_task, noise_aware
+
+    task = get_task("wdbc")
+    model = task.model_for(TrainConfig(device="willow_pink", noise=True))
+    assert not model.readout.scale and model.num_parameters == task.model.num_parameters - 1
+    assert model.num_circuit_parameters == task.model.num_circuit_parameters
+    assert task.model_for(TrainConfig()) is task.model
+    assert noise_aware(model) is model

@@ -80,9 +80,38 @@ def fold_global(circuit: cirq.AbstractCircuit, scale: int,
         renamed = {name: sympy.Symbol(f"{name}@{copy}" if copy else name)
                    for name in slot_names}
         part = cirq.resolve_parameters(unitary, cirq.ParamResolver(renamed))
-        folded += cirq.inverse(part) if copy % 2 else part
+        folded += _inverse(part) if copy % 2 else part
         names += [str(symbol) for symbol in renamed.values()]
     return folded.freeze(), tuple(names)
+
+
+def _inverse(circuit: cirq.Circuit) -> cirq.Circuit:
+    """``circuit``'s inverse, moment by moment, each gate in a form the simulators decode.
+
+    ``cirq.inverse`` of a ``PhasedXZGate(x, z(t), a)`` moves the symbolic ``z`` into the axis
+    phase (``a + z``), which no angle-slot decoder takes; ``Z^-z`` followed by
+    ``PhasedXZGate(-x, 0, a)`` is the same inverse with the slot on a virtual Z (noiseless and
+    of zero duration on Google's devices, as in cirq_google's noise model), put in a moment of
+    its own just before.
+    """
+    moments = []
+    for moment in reversed(circuit.moments):
+        virtual, physical = [], []
+        for op in moment.operations:
+            gate = op.gate
+            if (isinstance(gate, cirq.PhasedXZGate) and cirq.is_parameterized(gate.z_exponent)
+                    and not cirq.is_parameterized(gate.x_exponent)
+                    and not cirq.is_parameterized(gate.axis_phase_exponent)):
+                virtual.append(cirq.ZPowGate(exponent=-gate.z_exponent).on(*op.qubits))
+                physical.append(cirq.PhasedXZGate(
+                    x_exponent=-gate.x_exponent, z_exponent=0,
+                    axis_phase_exponent=gate.axis_phase_exponent).on(*op.qubits))
+            else:
+                physical.append(cirq.inverse(op))
+        if virtual:
+            moments.append(cirq.Moment(virtual))
+        moments.append(cirq.Moment(physical))
+    return cirq.Circuit(moments)
 
 
 def fold_slot_values(slot_values: np.ndarray, scale: int) -> np.ndarray:

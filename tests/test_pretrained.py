@@ -1,0 +1,50 @@
+"""The shipped checkpoints: loadable by name, their test folds recomputable, their scores
+reproducible."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+import qru_compile as qc
+from qru_compile import pretrained
+from qru_compile.cli import main
+from qru_compile.train.loop import evaluate
+from qru_compile.train.tasks import fold_jobs, get_task
+
+NAMES = ("digits-ideal", "digits-willow_pink", "wdbc-ideal", "wdbc-willow_pink")
+
+
+def test_the_four_checkpoints_are_shipped():
+    assert pretrained.names() == NAMES
+    with pytest.raises(qc.InputError, match="no pretrained checkpoint 'wdbc-rainbow'; shipped: "
+                                            "digits-ideal, digits-willow_pink"):
+        pretrained.load("wdbc-rainbow")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_test_indices_are_the_folds_and_the_score_is_reproduced(name):
+    """The recorded test rows are the fold's test rows of the task's stratified split (so they
+    were never trained on), and the ideal accuracy on them is the one recorded in training."""
+    checkpoint = pretrained.load(name)
+    task = get_task(checkpoint.task)
+    data = task.load()
+    fold = checkpoint.extra["fold"]
+    seed = checkpoint.config.seed - fold  # fold k trains with seed + k
+    jobs = fold_jobs(checkpoint.model, data, dataclasses.replace(checkpoint.config, seed=seed),
+                     folds=5, val_fraction=0.0)
+    assert list(jobs[fold].test_index) == checkpoint.extra["test_index"]
+    test = data.subset(np.array(checkpoint.extra["test_index"]))
+    assert evaluate(checkpoint.model, checkpoint.params, test)["accuracy"] == pytest.approx(
+        checkpoint.metrics["accuracy"], abs=1e-12)
+    assert checkpoint.extra["device"] == "willow_pink"
+    assert checkpoint.extra["gateset"] == qc.compile(checkpoint.model, "willow_pink").gateset
+    assert checkpoint.config.noise == name.endswith("willow_pink")
+    assert checkpoint.model.readout.scale == name.endswith("ideal")  # noise-aware: no scale
+
+
+def test_evaluate_by_name(capsys):
+    assert main(["evaluate", "wdbc-willow_pink", "--samples", "3"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["device"] == "willow_pink" and report["samples"] == 3
