@@ -58,12 +58,14 @@ def noise_aware(model: QRUModel) -> QRUModel:
     then flip its decisions. Without it the logits are bounded by 1, and cross-entropy keeps
     pushing each sample's value towards +-1: margins the noise does not cross (the authors'
     noise-injection models have no scale either). Measured on WDBC fold 0 under willow_pink
-    noise with 1,000 shots (docs/results.md): 77.2% with the scale, 91.2% without.
+    noise with 1,000 shots (docs/results.md): 77.2% with the scale, 86-91% without.
     """
     if not model.readout.scale:
         return model
     return dataclasses.replace(model, readout=dataclasses.replace(model.readout, scale=False),
                                name=f"{model.name}-noise-aware")
+
+
 TASKS: dict[str, Task] = {
     # The paper's leave-one-out had no validation split; with stratified k-fold a 10% split
     # (46 samples) was too noisy to select by (docs/results.md), so a fold keeps the best of
