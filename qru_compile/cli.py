@@ -30,6 +30,7 @@ from qru_compile.model import PRESETS, QRUModel
 from qru_compile.paths import output_directory, output_file, plain_file_name
 from qru_compile.sim import BACKENDS, simulate_sequence
 from qru_compile.tables import text_table
+from qru_compile.train.mitigation import Mitigation
 
 
 def load_model(spec: str) -> QRUModel:
@@ -365,7 +366,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     from qru_compile.train.checkpoint import Checkpoint
     from qru_compile.train.data import check_dataset
     from qru_compile.train.loop import evaluate
-    from qru_compile.train.mitigation import Mitigation
     from qru_compile.train.noisy import compare_ideal_and_noisy
     from qru_compile.train.tasks import TASKS
 
@@ -394,8 +394,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     if args.samples is not None:
         data = data.subset(np.arange(min(args.samples, len(data))))
     if args.noise:
-        mitigation = Mitigation.parse(args.mitigation or "none",
-                                      *([args.zne_scales] if args.zne_scales else []))
+        mitigation = Mitigation.parse(args.mitigation or "none", args.zne_scales)
         report = compare_ideal_and_noisy(model, params, data, device,
                                          trajectories=args.trajectories,
                                          shots=args.shots, mitigation=mitigation,
@@ -585,7 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--trajectories", type=options.integer(1),
                           help="with --noise: trajectories per value (default 64; as many as "
                                "--shots: each shot its own trajectory, as on hardware)")
-    evaluate.add_argument("--mitigation", choices=["none", "readout", "zne", "readout+zne"],
+    evaluate.add_argument("--mitigation", choices=Mitigation.KINDS,
                           help="with --noise: invert the readout confusion and/or "
                                "extrapolate to zero noise by gate folding")
     evaluate.add_argument("--zne-scales", type=options.odd_scales,

@@ -14,7 +14,8 @@ import math
 from collections.abc import Callable
 from typing import NoReturn
 
-from qru_compile.errors import OptionError
+from qru_compile.errors import InputError, OptionError
+from qru_compile.train.mitigation import check_scales
 
 #: Largest seed: numpy's and scikit-learn's seeds are 32-bit.
 MAX_SEED = 2**32 - 1
@@ -104,9 +105,6 @@ seed = integer(0, MAX_SEED)
 
 def odd_scales(text: str) -> tuple[int, ...]:
     """The ``type=`` of ``--zne-scales``: comma-separated odd integers, starting with 1."""
-    from qru_compile.errors import InputError
-    from qru_compile.train.mitigation import check_scales
-
     try:
         scales = tuple(int(part) for part in text.split(","))
     except ValueError:

@@ -8,6 +8,7 @@ asymmetric readout flip probabilities. The noisy simulators and the mitigation r
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import cirq
 import cirq_google
@@ -16,6 +17,9 @@ from cirq_google.engine import virtual_engine_factory
 
 from qru_compile.devices import get_device
 from qru_compile.errors import BackendError, DeviceError
+
+if TYPE_CHECKING:
+    from qru_compile.program import StepProgram
 
 
 @functools.lru_cache(maxsize=8)
@@ -68,3 +72,9 @@ def readout_affine(observables: tuple[cirq.PauliString, ...],
         alpha.append(1.0 - e01 - e10)
         beta.append(e10 - e01)
     return np.array(alpha), np.array(beta)
+
+
+def program_readout(program: StepProgram, device: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`readout_affine` of ``program``'s observables, computed once per program."""
+    return program.translation(f"readout:{device}",
+                               lambda: readout_affine(program.observables, device))

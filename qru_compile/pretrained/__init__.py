@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qru_compile.errors import InputError
-from qru_compile.train.checkpoint import Checkpoint
+
+if TYPE_CHECKING:
+    from qru_compile.train.checkpoint import Checkpoint
 
 
 def names() -> tuple[str, ...]:
@@ -37,15 +40,16 @@ def path(name: str) -> Path:
 
 def load(name: str) -> Checkpoint:
     """The shipped checkpoint ``name`` (see :func:`names`)."""
+    # imported here: the command line lists names() in its help, and the checkpoint module
+    # brings scikit-learn (1.3 s) into every start-up
+    from qru_compile.train.checkpoint import Checkpoint
+
     return Checkpoint.load(path(name))
 
 
 def resolve(checkpoint: str) -> Path:
-    """A checkpoint argument: an existing file, else the name of a shipped checkpoint.
-
-    Raises:
-        InputError: if it is neither.
-    """
+    """A checkpoint argument: the shipped checkpoint of that name unless a file of that name
+    exists, else the argument as a path (loading it reports a missing file)."""
     file = Path(checkpoint)
     if file.exists() or checkpoint not in names():
         return file

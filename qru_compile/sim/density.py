@@ -22,7 +22,7 @@ from typing import ClassVar
 import cirq
 import numpy as np
 
-from qru_compile.devices.calibration import noise_model, readout_affine
+from qru_compile.devices.calibration import noise_model, program_readout
 from qru_compile.errors import BackendError
 from qru_compile.program import StepProgram
 from qru_compile.sim.backends import Backend, resolvers
@@ -63,8 +63,7 @@ class DensityMatrixBackend(Backend):
         values = channel.expectations(program, slot_values)
         if not self.readout:
             return values
-        alpha, beta = program.translation(f"readout:{device}",
-                                          lambda: readout_affine(program.observables, device))
+        alpha, beta = program_readout(program, device)
         return alpha * values + beta
 
 

@@ -71,8 +71,9 @@ def fold_global(circuit: cirq.AbstractCircuit, scale: int,
     Returns:
         The folded circuit and its slot names, copy by copy.
     """
-    if scale != 1:
-        check_scales((1, scale))
+    if scale == 1:
+        return cirq.FrozenCircuit(circuit.moments), tuple(slot_names)
+    check_scales((1, scale))
     unitary = cirq.Circuit(circuit.moments)
     folded = cirq.Circuit()
     names: list[str] = []
@@ -157,15 +158,17 @@ class Mitigation:
             object.__setattr__(self, "zne_scales", check_scales(self.zne_scales))
 
     @classmethod
-    def parse(cls, text: str, scales: Sequence[int] = (1, 3)) -> Mitigation:
-        """``"none"``, ``"readout"``, ``"zne"`` or ``"readout+zne"``.
+    def parse(cls, text: str, scales: Sequence[int] | None = None) -> Mitigation:
+        """``"none"``, ``"readout"``, ``"zne"`` or ``"readout+zne"``; ZNE at ``scales``
+        (default 1, 3).
 
         Raises:
             InputError: for another name.
         """
         if text not in cls.KINDS:
             raise InputError(f"mitigation {text!r}: expected one of {', '.join(cls.KINDS)}")
-        return cls(readout="readout" in text, zne_scales=tuple(scales) if "zne" in text else None)
+        scales = tuple(scales or (1, 3))
+        return cls(readout="readout" in text, zne_scales=scales if "zne" in text else None)
 
     @property
     def name(self) -> str:
@@ -177,3 +180,7 @@ class Mitigation:
     def circuits_per_step(self) -> int:
         """Circuits (each with the full shot budget per basis) run per step and sample."""
         return 1 if self.zne_scales is None else len(self.zne_scales)
+
+
+#: No correction: the estimates as measured.
+NO_MITIGATION = Mitigation()

@@ -22,17 +22,18 @@ import numpy as np
 from qru_compile import validation
 from qru_compile.compiler import CompileResult
 from qru_compile.compiler import compile as compile_model
-from qru_compile.devices.calibration import noise_model, readout_affine
+from qru_compile.devices.calibration import noise_model, program_readout
 from qru_compile.errors import BackendError
 from qru_compile.model import QRUModel
 from qru_compile.program import StepProgram
 from qru_compile.sim.backends import Backend
 from qru_compile.sim.qsim_kernel import QsimKernel
-from qru_compile.sim.trajectories import NoisyProgram
 from qru_compile.sim.rollout import rollout
+from qru_compile.sim.trajectories import NoisyProgram
 from qru_compile.train.data import Dataset
 from qru_compile.train.loop import evaluate
 from qru_compile.train.mitigation import (
+    NO_MITIGATION,
     Mitigation,
     check_scales,
     fold_global,
@@ -48,7 +49,7 @@ class DeviceSimulation(Backend):
     """What the device reports of a compiled step's exact expectation values: trajectories
     under the calibration noise model (gate errors, T1/Tphi damping, coherent two-qubit
     errors), each value the mean over ``trajectories`` runs, then readout error
-    (:func:`readout_affine`). No shot noise.
+    (:func:`~qru_compile.devices.calibration.readout_affine`). No shot noise.
 
     Attributes:
         device: a virtual processor with calibration data (rainbow, weber, willow_pink).
@@ -83,9 +84,7 @@ class DeviceSimulation(Backend):
     def trajectory_values(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
         """Each trajectory's values as read out, ``[N, trajectories, O]`` (qsim's simulator
         gives only their mean, ``[N, 1, O]``)."""
-        alpha, beta = program.translation(f"readout:{self.device}",
-                                          lambda: readout_affine(program.observables,
-                                                                 self.device))
+        alpha, beta = program_readout(program, self.device)
         return alpha * self._noisy(program, slot_values) + beta
 
     def _noisy(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
@@ -137,7 +136,7 @@ class DeviceEstimator(Backend):
     device: str
     trajectories: int | None = None
     shots: int | None = None
-    mitigation: Mitigation = Mitigation()
+    mitigation: Mitigation = NO_MITIGATION
     seed: int = 0
 
     @property
@@ -155,9 +154,7 @@ class DeviceEstimator(Backend):
         object.__setattr__(self, "_rng", np.random.default_rng(self.seed))
 
     def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
-        alpha, beta = program.translation(f"readout:{self.device}",
-                                          lambda: readout_affine(program.observables,
-                                                                 self.device))
+        alpha, beta = program_readout(program, self.device)
         estimates = []
         for simulation in self._simulations.values():
             if self.shots is None:
@@ -171,7 +168,6 @@ class DeviceEstimator(Backend):
             return estimates[0]
         return np.clip(richardson(self.mitigation.zne_scales, np.stack(estimates)), -1.0, 1.0)
 
-
     def _shot_means(self, per_trajectory: np.ndarray) -> np.ndarray:
         """The mean of ``shots`` +-1 outcomes spread evenly over the trajectories ``[N, T, O]``."""
         count = per_trajectory.shape[1]
@@ -184,12 +180,17 @@ class DeviceEstimator(Backend):
 
 def noisy_outputs(model: QRUModel, params: np.ndarray, inputs: np.ndarray, result: CompileResult,
                   *, trajectories: int | None = None, shots: int | None = None, seed: int = 0,
-                  mitigation: Mitigation = Mitigation()) -> np.ndarray:
+                  mitigation: Mitigation = NO_MITIGATION) -> np.ndarray:
     """Per-step outputs ``[T, batch, 2*nd]`` of the compiled circuit as the device's estimator
     reports them (:class:`DeviceEstimator`); hidden values go forward as reported, as on
     hardware."""
-    hidden = np.zeros((len(inputs), model.hidden_size))
     estimator = DeviceEstimator(result.device.name, trajectories, shots, mitigation, seed)
+    return _estimated_outputs(model, params, inputs, result, estimator)
+
+
+def _estimated_outputs(model: QRUModel, params: np.ndarray, inputs: np.ndarray,
+                       result: CompileResult, estimator: DeviceEstimator) -> np.ndarray:
+    hidden = np.zeros((len(inputs), model.hidden_size))
     return rollout(result.program, estimator, validation.circuit_parameters(model, params),
                    inputs, hidden).outs
 
@@ -197,7 +198,7 @@ def noisy_outputs(model: QRUModel, params: np.ndarray, inputs: np.ndarray, resul
 def compare_ideal_and_noisy(model: QRUModel, params: np.ndarray, data: Dataset,
                             device: str | CompileResult, *, trajectories: int | None = None,
                             shots: int | None = None, seed: int = 0,
-                            mitigation: Mitigation = Mitigation()) -> dict[str, Any]:
+                            mitigation: Mitigation = NO_MITIGATION) -> dict[str, Any]:
     """Ideal and noisy loss and accuracy (or MSE) of ``params`` on ``data``.
 
     Args:
@@ -213,12 +214,11 @@ def compare_ideal_and_noisy(model: QRUModel, params: np.ndarray, data: Dataset,
         mitigation: what the estimator corrects (readout confusion, zero-noise extrapolation).
     """
     result = compile_model(model, device) if isinstance(device, str) else device
-    outs = noisy_outputs(model, params, data.inputs, result, trajectories=trajectories,
-                         shots=shots, seed=seed, mitigation=mitigation)
+    estimator = DeviceEstimator(result.device.name, trajectories, shots, mitigation, seed)
+    outs = _estimated_outputs(model, params, data.inputs, result, estimator)
     circuits = data.inputs.shape[1] * 2 * mitigation.circuits_per_step  # Z and X bases
-    used = DeviceEstimator(result.device.name, trajectories, shots)
     return {"device": result.device.name, "samples": len(data),
-            "trajectories": used.trajectories_per_value, "shots": shots,
+            "trajectories": estimator.trajectories_per_value, "shots": shots,
             "mitigation": mitigation.name,
             "shots_per_sample": None if shots is None else circuits * shots,
             "ideal": evaluate(model, params, data),
