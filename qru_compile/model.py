@@ -110,6 +110,11 @@ class QRUModel:
         layer_gates: gate type per layer; a list cycles by layer index.
         readout: how outputs become predictions.
         name: a label for reports.
+        go_backwards: feed each sequence last step first (Keras' ``go_backwards``), so a
+            classification readout decides after the sequence's first step. Under a device's
+            noise the hidden values lose a share of their signal every step and a QRU
+            remembers its last few steps best: this puts the steps that carry the class there
+            (8x8 digits: rows 1-3, docs/results.md). Classification readouts only.
 
     A model may have at most :func:`~qru_compile.limits.max_qubits` qubits (a state vector
     this machine's memory holds); larger ones raise :class:`ModelError` at construction.
@@ -122,6 +127,7 @@ class QRUModel:
     layer_gates: tuple[str, ...] = ("rx",)
     readout: Readout = Readout()
     name: str = "custom"
+    go_backwards: bool = False
 
     def __post_init__(self) -> None:
         _require_int("I", self.I, minimum=1)
@@ -143,6 +149,11 @@ class QRUModel:
             raise ModelError(f"readout: expected a Readout, got {type(self.readout).__name__}")
         if not isinstance(self.name, str) or not self.name:
             raise ModelError(f"name: expected a non-empty string, got {self.name!r}")
+        if not isinstance(self.go_backwards, bool):
+            raise ModelError(f"go_backwards: expected true or false, got {self.go_backwards!r}")
+        if self.go_backwards and self.readout.kind == "sequence":
+            raise ModelError("go_backwards: a sequence readout predicts every step in order; "
+                             "only binary and multiclass readouts may read backwards")
         if self.readout.classes > self.num_data_qubits:
             raise ModelError(
                 f"readout.classes: reads {self.readout.classes} data qubits but the model has "
@@ -260,8 +271,9 @@ class QRUModel:
             ) from None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready form read back by :meth:`from_dict`."""
-        return {
+        """The JSON-ready form read back by :meth:`from_dict` (``go_backwards`` only when set,
+        so files and run manifests written before it existed still match)."""
+        data = {
             "name": self.name,
             "I": self.I,
             "H": self.H,
@@ -270,6 +282,7 @@ class QRUModel:
             "layer_gates": list(self.layer_gates),
             "readout": dataclasses.asdict(self.readout),
         }
+        return {**data, "go_backwards": True} if self.go_backwards else data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> QRUModel:
@@ -281,7 +294,7 @@ class QRUModel:
         if not isinstance(data, Mapping):
             raise ModelError(f"a model must be a JSON object, got {type(data).__name__}")
         required = ("I", "H", "L")
-        optional = ("name", "gate", "layer_gates", "readout")
+        optional = ("name", "gate", "layer_gates", "readout", "go_backwards")
         unknown = sorted(set(data) - set(required) - set(optional))
         if unknown:
             raise ModelError(

@@ -81,6 +81,17 @@ def test_round_trip_custom_and_scalar_layer_gate(tmp_path):
     assert qc.QRUModel.load(path) == model
 
 
+def test_go_backwards_round_trips_and_is_left_out_when_unset(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"I": 1, "H": 4, "L": 1, "readout": {"kind": "binary"},
+                                "go_backwards": True}))
+    model = qc.QRUModel.load(path)
+    assert model.go_backwards
+    model.save(path)
+    assert qc.QRUModel.load(path) == model
+    assert "go_backwards" not in qc.QRUModel.preset("wdbc").to_dict()
+
+
 @pytest.mark.parametrize(
     "data, message",
     [
@@ -103,6 +114,8 @@ def test_round_trip_custom_and_scalar_layer_gate(tmp_path):
         ({"I": 1, "H": 4, "L": 1, "readout": {"kind": "binary", "bias": 1}}, r"readout: unknown field\(s\) 'bias'"),
         ({"I": 1, "H": 4, "L": 1, "readout": "binary"}, r"readout: expected an object"),
         ({"I": 1, "H": 4, "L": 1, "name": ""}, r"name: expected a non-empty string"),
+        ({"I": 1, "H": 4, "L": 1, "go_backwards": 1}, r"go_backwards: expected true or false"),
+        ({"I": 1, "H": 4, "L": 1, "go_backwards": True}, r"go_backwards: a sequence readout"),
         ([1, 4, 1], r"a model must be a JSON object, got list"),
     ],
 )

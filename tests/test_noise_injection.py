@@ -154,3 +154,7 @@ def test_noise_aware_tasks_train_without_the_output_scale():
     assert model.num_circuit_parameters == task.model.num_circuit_parameters
     assert task.model_for(TrainConfig()) is task.model
     assert noise_aware(model) is model
+    assert not model.go_backwards
+    digits = get_task("digits").model_for(TrainConfig(device="willow_pink", noise=True))
+    assert digits.go_backwards and not digits.readout.scale
+    assert noise_aware(digits, go_backwards=True) is digits

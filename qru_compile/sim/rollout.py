@@ -78,13 +78,16 @@ def rollout(program: StepProgram, backend: Backend, params: np.ndarray, inputs: 
         program: the step program.
         backend: what evaluates each step.
         params: circuit parameters ``[P]``.
-        inputs: ``[B, T, I]``.
+        inputs: ``[B, T, I]``, in the data's order (a ``go_backwards`` model reads them last
+            step first; :attr:`Rollout.inputs` holds them in the order they were fed).
         hidden: the first step's hidden input ``[B, 2*nh]``.
         record: what to keep of each step for a backward pass.
         feedback: steps to run after ``inputs``, each fed the previous step's outputs.
         observe: maps each step's exact values to what is observed of them (noise, shots)
             before they become outputs and hidden inputs.
     """
+    if program.model.go_backwards:
+        inputs = inputs[:, ::-1]
     steps = inputs.shape[1] + (feedback.steps if feedback is not None else 0)
     split = program.output_size
     outs, hiddens, xs, hidden_ins, slots, records, slopes = [], [], [], [], [], [], []
