@@ -89,7 +89,7 @@ TASKS: dict[str, Task] = {
     # training-loss epoch is kept.
     # Under noise the rows are fed bottom row first: 3 and 5 differ in rows 1-3 (a linear
     # classifier on rows 0-2 alone scores 96%, on rows 5-7 74%), and a noise-aware QRU keeps
-    # its last few steps best. Fold 0, willow_pink, 1,000 shots: 74.0% top row first, 87.7%
+    # its last few steps best. Folds 0-2, willow_pink, 1,000 shots: 73.5% top row first, 85.4%
     # bottom row first (docs/results.md).
     "digits": Task("digits", QRUModel.preset("mnist"), datasets.digits_3_vs_5,
                    TrainConfig(epochs=120, batch_size=10, learning_rate=0.01, lr_patience=15,
