@@ -158,3 +158,4 @@ def test_noise_aware_tasks_train_without_the_output_scale():
     digits = get_task("digits").model_for(TrainConfig(device="willow_pink", noise=True))
     assert digits.go_backwards and not digits.readout.scale
     assert noise_aware(digits, go_backwards=True) is digits
+    assert noise_aware(digits) is digits  # a model that reads backwards keeps doing so

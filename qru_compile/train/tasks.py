@@ -56,8 +56,8 @@ class Task:
 
 def noise_aware(model: QRUModel, *, go_backwards: bool = False) -> QRUModel:
     """The model noise-aware training trains: the same circuit without the output scale
-    (and, with ``go_backwards``, reading each sequence last step first: see
-    :attr:`QRUModel.go_backwards`).
+    (and, with ``go_backwards`` or if ``model`` already does, reading each sequence last step
+    first: see :attr:`QRUModel.go_backwards`).
 
     With a trainable scale (initialised to 100) an ideal model decides on ``<Z_d0>`` within a
     few hundredths of zero; the device's attenuation, bias and 1,000-shot noise (about 0.03)
@@ -66,11 +66,12 @@ def noise_aware(model: QRUModel, *, go_backwards: bool = False) -> QRUModel:
     noise-injection models have no scale either). Measured on WDBC fold 0 under willow_pink
     noise with 1,000 shots (docs/results.md): 77.2% with the scale, 86-91% without.
     """
-    if not model.readout.scale and model.go_backwards == go_backwards:
+    backwards = go_backwards or model.go_backwards
+    if not model.readout.scale and model.go_backwards == backwards:
         return model
-    suffix = "-noise-aware-backwards" if go_backwards else "-noise-aware"
+    suffix = "-noise-aware-backwards" if backwards else "-noise-aware"
     return dataclasses.replace(model, readout=dataclasses.replace(model.readout, scale=False),
-                               go_backwards=go_backwards, name=f"{model.name}{suffix}")
+                               go_backwards=backwards, name=f"{model.name}{suffix}")
 
 
 TASKS: dict[str, Task] = {
