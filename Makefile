@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR := build/demo
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test lint bench clean
+LINT_STAMP := $(VENV)/.lint-stamp
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,15 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+$(LINT_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	touch $(LINT_STAMP)
+
+# ruff over the repository, mypy --strict over qru_compile/ (settings in pyproject.toml)
+lint: $(LINT_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

@@ -23,22 +23,22 @@ import os
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import sys  # noqa: E402
+import sys
 
-import cirq  # noqa: E402
-import numpy as np  # noqa: E402
+import cirq
+import numpy as np
 
-import qru_compile as qc  # noqa: E402
-from qru_compile.devices.calibration import readout_affine  # noqa: E402
-from qru_compile.sim import NumpyBackend  # noqa: E402
-from qru_compile.tables import markdown_table  # noqa: E402
-from qru_compile.train.mitigation import (  # noqa: E402
+import qru_compile as qc
+from qru_compile.devices.calibration import readout_affine
+from qru_compile.sim import NumpyBackend
+from qru_compile.tables import markdown_table
+from qru_compile.train.mitigation import (
     fold_global,
     fold_slot_values,
     invert_readout,
     richardson,
 )
-from qru_compile.train.noisy import DeviceSimulation  # noqa: E402
+from qru_compile.train.noisy import DeviceSimulation
 
 DEVICE = "willow_pink"
 

@@ -18,17 +18,17 @@ import os
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from qru_compile.tables import markdown_table  # noqa: E402
-from qru_compile.train.checkpoint import Checkpoint  # noqa: E402
-from qru_compile.train.mitigation import Mitigation  # noqa: E402
-from qru_compile.train.noisy import compare_ideal_and_noisy  # noqa: E402
-from qru_compile.train.tasks import get_task  # noqa: E402
+from qru_compile.tables import markdown_table
+from qru_compile.train.checkpoint import Checkpoint
+from qru_compile.train.mitigation import Mitigation
+from qru_compile.train.noisy import compare_ideal_and_noisy
+from qru_compile.train.tasks import get_task
 
 CELLS = (("exact", None, "none"), ("1,000 shots", 1000, "none"),
          ("+ readout", 1000, "readout"), ("+ readout + ZNE", 1000, "readout+zne"))

@@ -25,17 +25,17 @@ import os
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+import time
+from collections.abc import Callable
 
-import cirq  # noqa: E402
-import numpy as np  # noqa: E402
-import qsimcirq  # noqa: E402
+import cirq
+import numpy as np
+import qsimcirq
 
-import qru_compile as qc  # noqa: E402
-from qru_compile.sim.trajectories import NoisyProgram  # noqa: E402
-from qru_compile.tables import markdown_table  # noqa: E402
-from qru_compile.devices.calibration import noise_model  # noqa: E402
+import qru_compile as qc
+from qru_compile.devices.calibration import noise_model
+from qru_compile.sim.trajectories import NoisyProgram
+from qru_compile.tables import markdown_table
 
 DEVICE = "willow_pink"
 TRAJECTORIES = 64

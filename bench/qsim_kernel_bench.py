@@ -22,17 +22,17 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import inspect  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+import inspect
+import time
+from collections.abc import Callable
 
-import cirq  # noqa: E402
-import numpy as np  # noqa: E402
-import qsimcirq  # noqa: E402
+import cirq
+import numpy as np
+import qsimcirq
 
-import qru_compile as qc  # noqa: E402
-from qru_compile.sim.qsim_kernel import QsimKernel  # noqa: E402
-from qru_compile.sim.statevector import StatevectorProgram  # noqa: E402
+import qru_compile as qc
+from qru_compile.sim.qsim_kernel import QsimKernel
+from qru_compile.sim.statevector import StatevectorProgram
 
 ROWS = 32
 BUDGET = 15.0  # seconds per forward measurement

@@ -44,7 +44,7 @@ from report_file import package_version, write_section
 import qru_compile as qc
 from qru_compile.executor import LocalExecutor, open_executor
 from qru_compile.tables import markdown_table
-from qru_compile.train import tasks
+from qru_compile.train import cross_validation, tasks
 from qru_compile.train.checkpoint import Checkpoint
 from qru_compile.train.data import digits_3_vs_5, oscillation, wdbc
 
@@ -62,7 +62,7 @@ WORKERS = (1, 2, 8, 32, 128, 600)
 def _cv_time(executor, config: qc.TrainConfig, folds: int) -> tuple[float, list[np.ndarray]]:
     with tempfile.TemporaryDirectory() as directory:
         start = time.perf_counter()
-        tasks.cross_validate(qc.QRUModel.preset("wdbc"), wdbc(), config, folds=folds,
+        cross_validation.cross_validate(qc.QRUModel.preset("wdbc"), wdbc(), config, folds=folds,
                              output=Path(directory), executor=executor)
         seconds = time.perf_counter() - start
         params = [Checkpoint.load(Path(directory) / f"fold{k}.json").params

@@ -68,32 +68,32 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUM
 os.environ.setdefault("XLA_FLAGS",
                       "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
-import argparse  # noqa: E402
-import dataclasses  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import shlex  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
-from pathlib import Path  # noqa: E402
-from types import ModuleType  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import dataclasses
+import datetime
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-import cirq  # noqa: E402
-import numpy as np  # noqa: E402
-import sympy  # noqa: E402
-from report_file import package_version, write_section  # noqa: E402
+import cirq
+import numpy as np
+import sympy
+from report_file import package_version, write_section
 
-import qru_compile as qc  # noqa: E402
-from qru_compile.lowering import LoweredStep, lower  # noqa: E402
-from qru_compile.program import z_and_x  # noqa: E402
-from qru_compile.sim.statevector import StatevectorProgram  # noqa: E402
-from qru_compile.train.data import Dataset, digits_3_vs_5, oscillation, wdbc  # noqa: E402
+import qru_compile as qc
+from qru_compile.lowering import LoweredStep, lower
+from qru_compile.program import z_and_x
+from qru_compile.sim.statevector import StatevectorProgram
+from qru_compile.train.data import Dataset, digits_3_vs_5, oscillation, wdbc
 
 #: PennyLane (part c) and the JAX peer (part b'), imported on demand: the memory probes of
 #: our engine must not carry them.

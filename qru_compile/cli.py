@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,11 @@ from qru_compile.paths import output_directory, output_file, plain_file_name
 from qru_compile.sim import BACKENDS, simulate_sequence
 from qru_compile.tables import text_table
 from qru_compile.train.mitigation import Mitigation
+
+if TYPE_CHECKING:  # imported where used, to keep the command line quick to start
+    from qru_compile.compiler import CompileResult
+    from qru_compile.train.checkpoint import Checkpoint
+    from qru_compile.train.loop import EpochRecord
 
 
 def load_model(spec: str) -> QRUModel:
@@ -209,7 +214,7 @@ def _check_qasm3_target(model: QRUModel, directory: str, what: str) -> None:
     plain_file_name(model.name, "model name")
 
 
-def _write_qasm3(result, bases: Sequence[str], directory: str) -> None:
+def _write_qasm3(result: CompileResult, bases: Sequence[str], directory: str) -> None:
     """Write ``MODEL_BASIS.qasm`` per basis and ``report.md`` into ``directory``."""
     from qru_compile.export import export_qasm3
 
@@ -239,12 +244,12 @@ class _Progress:
         print(f"\r{self.label} epoch {epoch} batch {index + 1} loss {loss:.4f}   ",
               end="", file=sys.stderr, flush=True)
 
-    def done(self, run: int, checkpoint) -> None:
+    def done(self, run: int, checkpoint: Checkpoint) -> None:
         scores = ", ".join(f"{key} {value:.4g}" for key, value in checkpoint.metrics.items()
                            if key in ("accuracy", "loss", "train_mse", "test_mse"))
         print(f"\r{self.label} {run}: finished, {scores}", file=sys.stderr, flush=True)
 
-    def epoch(self, run: int, record) -> None:
+    def epoch(self, run: int, record: EpochRecord) -> None:
         metric = "" if record.val_metric is None else f" val {record.val_metric:.4f}"
         val = "" if record.val_loss is None else f" val loss {record.val_loss:.4f}"
         print(f"\r{self.label} {run}: epoch {record.epoch} loss {record.train_loss:.4f}{val}"
@@ -255,8 +260,10 @@ class _Progress:
 def _cmd_train(args: argparse.Namespace) -> None:
     import dataclasses
 
+    from qru_compile.train.cross_validation import cross_validate
     from qru_compile.train.data import check_dataset, load_csv
-    from qru_compile.train.tasks import TASKS, cross_validate, get_task, oscillation_restarts
+    from qru_compile.train.oscillation_task import oscillation_restarts
+    from qru_compile.train.tasks import TASKS, get_task
 
     _check_train_options(args, TASKS)
     if args.data is not None:
@@ -279,7 +286,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
                                    ("gradient", args.gradient),
                                    ("backend", args.backend),
                                    ("noise", args.noise or None),
-                                   ("shots", args.shots)) if v is not None}
+                                   ("shots", args.shots),
+                                   ("refit_epochs", args.refit_epochs)) if v is not None}
     config = dataclasses.replace(defaults.config, **overrides)
     if args.data is None:
         model = defaults.model_for(config)
@@ -338,6 +346,9 @@ def _check_train_options(args: argparse.Namespace, tasks: Iterable[str]) -> None
                               f"({args.task})")
     if args.shots is not None and not args.noise:
         raise OptionError("--shots needs --noise (shots of the device's noisy readout)")
+    if args.refit_epochs is not None and not args.noise:
+        raise OptionError("--refit-epochs needs --noise (it refits the noise's observation "
+                          "model)")
     if args.only_folds is not None:
         if args.task == "oscillation":
             raise OptionError("--only-folds: oscillation has restarts, not folds")
@@ -394,6 +405,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     if args.samples is not None:
         data = data.subset(np.arange(min(args.samples, len(data))))
     if args.noise:
+        assert device is not None  # checked above
         mitigation = Mitigation.parse(args.mitigation or "none", args.zne_scales)
         report = compare_ideal_and_noisy(model, params, data, device,
                                          trajectories=args.trajectories,
@@ -533,6 +545,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "observable, fitted on its calibrated noisy simulation)")
     train.add_argument("--shots", type=options.integer(1),
                        help="with --noise: shots per basis and step the model will run with")
+    train.add_argument("--refit-epochs", type=options.integer(0),
+                       help="with --noise: refit the observation model at the trained "
+                            "parameters, then train this many epochs more")
     train.add_argument("--epochs", type=options.integer(1))
     train.add_argument("--batch-size", type=options.integer(1))
     train.add_argument("--learning-rate", type=options.number(0, strict=True))

@@ -26,7 +26,14 @@ from qru_compile.passes import (
     VerifyShiftable,
 )
 from qru_compile.passes.optimize import merge_fixed_single_qubit_runs
-from qru_compile.pipeline import Callback, CompilationUnit, CompileContext, Pipeline, Stage
+from qru_compile.pipeline import (
+    Callback,
+    CompilationUnit,
+    CompileContext,
+    Pass,
+    Pipeline,
+    Stage,
+)
 from qru_compile.program import StepProgram, z_and_x
 from qru_compile.report import CompileReport, circuit_metrics, depth_certificate
 
@@ -41,7 +48,7 @@ def default_pipeline(*, verify_equivalence: bool = False) -> Pipeline:
     Args:
         verify_equivalence: also simulate the result against the logical step (slower).
     """
-    verify = (VerifyDevice(), VerifyShiftable())
+    verify: tuple[Pass, ...] = (VerifyDevice(), VerifyShiftable())
     if verify_equivalence:
         verify += (VerifyEquivalence(),)
     return Pipeline((
@@ -122,7 +129,7 @@ def _executables(circuit: cirq.FrozenCircuit, measured: Mapping[str, cirq.Qid]
     return {"Z": z.freeze(), "X": x.freeze()}
 
 
-def compile(  # noqa: A001 - the natural name, as in qc.compile
+def compile(
     model: QRUModel,
     device: str | Device = "rainbow",
     gateset: str | None = None,

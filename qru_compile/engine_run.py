@@ -321,7 +321,7 @@ def _run_basis(processor: Any, circuit: cirq.AbstractCircuit, resolvers: Sequenc
                                       device_config_name=config).results()
     except QRUError:
         raise
-    except Exception as exc:  # noqa: BLE001 - an engine failure is reported in one line
+    except Exception as exc:
         message = (str(exc).strip().splitlines() or [""])[0][:300]
         raise BackendError(f"{where}: run_sweep failed: {type(exc).__name__}: {message}") from exc
     if len(results) != len(resolvers):

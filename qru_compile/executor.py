@@ -19,7 +19,7 @@ import dataclasses
 import socket
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from qru_compile.errors import BackendError, InputError
 
@@ -72,7 +72,7 @@ class Executor(abc.ABC):
     def close(self) -> None:
         """Release workers and connections."""
 
-    def __enter__(self) -> Executor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -89,7 +89,9 @@ class LocalExecutor(Executor):
     def workers(self) -> int:
         return 1
 
-    def map(self, function, jobs, *, on_result=None, names=None):
+    def map(self, function: Callable[[Job], Result], jobs: Sequence[Job], *,
+            on_result: Callable[[int, Result], None] | None = None,
+            names: Sequence[str] | None = None) -> list[Result]:
         results = []
         for index, job in enumerate(jobs):
             results.append(function(job))
@@ -119,7 +121,9 @@ class DaskExecutor(Executor):
     def workers(self) -> int:
         return max(1, len(self.client.scheduler_info()["workers"]))
 
-    def map(self, function, jobs, *, on_result=None, names=None):
+    def map(self, function: Callable[[Job], Result], jobs: Sequence[Job], *,
+            on_result: Callable[[int, Result], None] | None = None,
+            names: Sequence[str] | None = None) -> list[Result]:
         from distributed import as_completed
 
         if not jobs:
@@ -159,7 +163,7 @@ class DaskExecutor(Executor):
             self.client.cancel(submitted)
         return results
 
-    def forwarder(self, handler):
+    def forwarder(self, handler: Callable[..., None]) -> Callable[..., None]:
         # Dask's event topics: a worker's log_event reaches the subscribed client's handler
         topic = f"qru-compile-{uuid.uuid4().hex[:8]}"
         self.client.subscribe_topic(topic, lambda event: handler(*event[1]))
@@ -262,7 +266,8 @@ def _local_cluster(workers: int) -> DaskExecutor:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=":0",
                                env=_SINGLE_THREADED)
-    except Exception as error:  # Dask raises several kinds; name the cause, no deep traceback
+    # Dask raises several kinds: name the cause, no deep traceback
+    except Exception as error:  # noqa: BLE001
         raise BackendError(f"could not start a local Dask cluster of {workers} workers: "
                            f"{error}") from None
     return DaskExecutor(Client(cluster), cluster)

@@ -25,7 +25,7 @@ def _check(name: str) -> None:
         raise DeviceError(f"unknown gateset {name!r}; known gatesets: {', '.join(TWO_QUBIT_GATES)}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def native_gateset(name: str) -> cirq.Gateset:
     """The operations a compiled circuit for gateset ``name`` may contain."""
     _check(name)

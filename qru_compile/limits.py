@@ -41,7 +41,7 @@ def memory_bytes() -> int:
 @functools.cache
 def max_qubits() -> int:
     """Most qubits whose double-precision state vector fits in this machine's memory."""
-    return int(math.floor(math.log2(memory_bytes() / _AMPLITUDE_BYTES)))
+    return math.floor(math.log2(memory_bytes() / _AMPLITUDE_BYTES))
 
 
 def qubit_limit_message(count: int) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 from collections.abc import Sequence
 
 import cirq
@@ -221,7 +222,7 @@ class LoweredStep:
     angle_map: AngleMap
     gates: tuple[LogicalGate, ...]
 
-    def resolver(self, slot_values: Sequence[float]) -> cirq.ParamResolver:
+    def resolver(self, slot_values: Sequence[float] | np.ndarray) -> cirq.ParamResolver:
         """A resolver binding every slot of the circuit to the given values (shape ``[S]``).
 
         Raises:
@@ -358,7 +359,7 @@ class _StepBuilder:
 
     def _ring(self, names: Sequence[str]) -> None:
         """CNOT chain over ``names`` closed by last -> first; nothing for a single qubit."""
-        for control, target in zip(names, names[1:]):
+        for control, target in itertools.pairwise(names):
             self._cnot(control, target)
         if len(names) > 1:
             self._cnot(names[-1], names[0])

@@ -120,7 +120,7 @@ class QRUModel:
     this machine's memory holds); larger ones raise :class:`ModelError` at construction.
     """
 
-    I: int  # noqa: E741 - the paper's notation
+    I: int
     H: int
     L: int
     gate: str = "rx"

@@ -22,7 +22,7 @@ from qru_compile.lowering import AngleMap, LoweredStep
 from qru_compile.model import QRUModel
 
 
-def z_and_x(qubits: Sequence[cirq.Qid]) -> tuple[cirq.PauliString, ...]:
+def z_and_x(qubits: Sequence[cirq.Qid]) -> tuple[cirq.PauliString[cirq.Qid], ...]:
     """``Z_q, X_q`` of each qubit in order: the step's output order."""
     return tuple(pauli(q) for q in qubits for pauli in (cirq.Z, cirq.X))
 
@@ -47,7 +47,7 @@ class StepProgram:
     circuit: cirq.FrozenCircuit
     angle_map: AngleMap
     qubits: tuple[cirq.Qid, ...]
-    observables: tuple[cirq.PauliString, ...]
+    observables: tuple[cirq.PauliString[cirq.Qid], ...]
     device: str | None = None
     gateset: str | None = None
     _translations: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)

@@ -93,9 +93,10 @@ def _op_error(op: cirq.Operation, device: Device, gateset: str) -> float | None:
         return device.qubit_errors.get(op.qubits[0])
     if key == "measure":
         errors = [device.readout_errors.get(q) for q in op.qubits]
-        if any(e is None for e in errors):
+        known = [e for e in errors if e is not None]
+        if len(known) < len(errors):
             return None
-        return 1.0 - math.prod(1.0 - e for e in errors)  # type: ignore[operator]
+        return 1.0 - math.prod(1.0 - e for e in known)
     if key == gateset:
         return device.two_qubit_error(gateset, *op.qubits)
     return None

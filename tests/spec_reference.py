@@ -7,6 +7,7 @@ compare the package against it for configurations the shipped golden data does n
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -70,7 +71,7 @@ X = np.array([[0, 1], [1, 0]], dtype=complex)
 def _ring(state: _State, qubits: list[int]) -> None:
     if len(qubits) < 2:
         return
-    for a, b in zip(qubits, qubits[1:]):
+    for a, b in itertools.pairwise(qubits):
         state.apply(CNOT, (a, b))
     state.apply(CNOT, (qubits[-1], qubits[0]))
 

@@ -21,7 +21,7 @@ from qru_compile import cli, limits
 from qru_compile.cli import main
 from qru_compile.executor import open_executor
 from qru_compile.export import QasmError
-from qru_compile.train import tasks
+from qru_compile.train import cross_validation, tasks
 from qru_compile.train.checkpoint import Checkpoint
 from qru_compile.train.data import Dataset, check_dataset, load_csv
 from qru_compile.train.loop import TrainConfig
@@ -170,6 +170,9 @@ def test_train_option_out_of_range(capsys, work, option, value, message):
     (["train", "wdbc", "--only-folds", "0,5"], "--only-folds: fold 5 is not one of 0..4"),
     (["train", "wdbc", "--only-folds", "1,1"], "argument --only-folds: a number is given twice"),
     (["train", "oscillation", "--only-folds", "0"], "--only-folds: oscillation has restarts"),
+    (["train", "wdbc", "--refit-epochs", "10"], "--refit-epochs needs --noise"),
+    (["train", "wdbc", "--device", "rainbow", "--noise", "--refit-epochs", "-1"],
+     "argument --refit-epochs: expected an integer >= 0"),
     (["evaluate", "c.json", "--noise", "--zne-scales", "1,3"],
      "--zne-scales goes with --mitigation zne or readout+zne"),
     (["compile", "wdbc", "--device", "rainbow", "--seed", "-1"], "argument --seed: expected"),
@@ -248,7 +251,7 @@ def test_negative_labels_through_the_python_api():
     model = qc.QRUModel.from_dict(TOY)
     data = Dataset(np.full((8, 2, 1), 0.5), np.array([0, -1] * 4, dtype=float), "neg")
     with pytest.raises(qc.InputError, match="neg: targets: labels must be integers in 0..1"):
-        tasks.fold_jobs(model, data, TrainConfig(), folds=2)
+        cross_validation.fold_jobs(model, data, TrainConfig(), folds=2)
 
 
 def test_negative_seed_through_the_python_api():
@@ -394,7 +397,7 @@ def test_a_label_the_readout_cannot_take_is_no_fold_problem(capsys, work):
     model = qc.QRUModel.from_dict(TOY)
     dataset = load_csv(data, feature_columns=["a", "b"], label_column="y", steps=2)
     with pytest.raises(qc.InputError, match="labels must be integers in 0..1") as info:
-        tasks.fold_jobs(model, dataset, TrainConfig(), folds=2)
+        cross_validation.fold_jobs(model, dataset, TrainConfig(), folds=2)
     assert "fold" not in str(info.value)
 
 

@@ -83,7 +83,7 @@ def test_errors_are_one_line_without_traceback(capsys, tmp_path, argv, message):
     (tmp_path / "p.json").write_text(json.dumps([0.1] * 34))
     (tmp_path / "x.json").write_text("[[[0.5]]]")
     (tmp_path / "nan.json").write_text("[[[0.5], [NaN]]]")
-    status, out, err = run(capsys, *[a.format(tmp=tmp_path) for a in argv])
+    status, _out, err = run(capsys, *[a.format(tmp=tmp_path) for a in argv])
     assert status == 2
     assert err.startswith("qru: error: ") and message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -101,7 +101,7 @@ def test_console_script_and_module_entry_point(command):
         command = [str(Path(sys.executable).parent / "qru")]
     else:
         command = [sys.executable, *command]
-    done = subprocess.run([*command, "show", "nope"], capture_output=True, text=True)
+    done = subprocess.run([*command, "show", "nope"], capture_output=True, text=True, check=False)
     assert done.returncode == 2
     assert done.stderr.strip() == (
         "qru: error: unknown preset 'nope'; known presets: oscillation, wdbc, mnist")

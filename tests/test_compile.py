@@ -57,7 +57,7 @@ def test_compiled_step_reproduces_the_model(rainbow_result, rng):
 def test_executables_measure_each_logical_qubit_in_its_basis(rainbow_result):
     result = rainbow_result
     names = [q.name for q in result.step.measured_qubits]
-    for basis, circuit in result.executables.items():
+    for circuit in result.executables.values():
         measurements = [op for op in circuit.all_operations() if cirq.is_measurement(op)]
         assert sorted(cirq.measurement_key_name(m) for m in measurements) == sorted(names)
         for m in measurements:

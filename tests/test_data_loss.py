@@ -16,7 +16,7 @@ import pytest
 
 import qru_compile as qc
 from qru_compile.cli import main
-from qru_compile.train import tasks
+from qru_compile.train import cross_validation, oscillation_task, tasks
 from qru_compile.train.checkpoint import Checkpoint
 from qru_compile.train.data import Dataset, load_csv
 from qru_compile.train.loop import EpochRecord, TrainConfig
@@ -66,7 +66,7 @@ def _refused(capsys, directory: Path, argv: list[str]) -> str:
 
 
 def _no_training(monkeypatch) -> None:
-    monkeypatch.setattr(tasks, "fit", lambda *a, **k: pytest.fail("a finished fold was redone"))
+    monkeypatch.setattr(cross_validation, "fit", lambda *a, **k: pytest.fail("a finished fold was redone"))
 
 
 @pytest.fixture(scope="module")
@@ -277,8 +277,8 @@ def test_legacy_training_states_are_refused(capsys, monkeypatch, work):
 # --- oscillation restarts -------------------------------------------------------------------
 
 
-def _cheap_restart(job: tasks.RestartJob, **_) -> Checkpoint:
-    """A stand-in for :func:`tasks.run_restart` (a real restart takes seconds)."""
+def _cheap_restart(job: oscillation_task.RestartJob, **_) -> Checkpoint:
+    """A stand-in for :func:`oscillation_task.run_restart` (a real restart takes seconds)."""
     model = tasks.TASKS["oscillation"].model
     return Checkpoint(model, model.initial_parameters(seed=job.restart), job.config,
                       {"train_mse": 0.1, "test_mse": 0.2 + job.restart, "stopped": "epochs"},
@@ -287,25 +287,25 @@ def _cheap_restart(job: tasks.RestartJob, **_) -> Checkpoint:
 
 
 def test_oscillation_restarts_resume_or_refuse(monkeypatch, tmp_path):
-    monkeypatch.setattr(tasks, "run_restart", _cheap_restart)
-    monkeypatch.setattr(tasks, "oscillation_baselines", lambda seed: {})
+    monkeypatch.setattr(oscillation_task, "run_restart", _cheap_restart)
+    monkeypatch.setattr(oscillation_task, "oscillation_baselines", lambda seed: {})
     config = dataclasses.replace(tasks.TASKS["oscillation"].config, epochs=1)
-    first = tasks.oscillation_restarts(config, restarts=2, output=tmp_path)
+    first = oscillation_task.oscillation_restarts(config, restarts=2, output=tmp_path)
     assert json.loads((tmp_path / RUN_FILE).read_text())["restarts"] == 2
     mtimes = _mtimes(tmp_path)
-    monkeypatch.setattr(tasks, "run_restart", lambda *a, **k: pytest.fail("restart redone"))
-    assert tasks.oscillation_restarts(config, restarts=2, output=tmp_path) == first
+    monkeypatch.setattr(oscillation_task, "run_restart", lambda *a, **k: pytest.fail("restart redone"))
+    assert oscillation_task.oscillation_restarts(config, restarts=2, output=tmp_path) == first
     assert _mtimes(tmp_path)["restart1.json"] == mtimes["restart1.json"]
     before = _snapshot(tmp_path)
     with pytest.raises(qc.InputError, match="restarts 2 -> 3"):
-        tasks.oscillation_restarts(config, restarts=3, output=tmp_path)
+        oscillation_task.oscillation_restarts(config, restarts=3, output=tmp_path)
     with pytest.raises(qc.InputError, match=r"config\.learning_rate 0\.2 -> 0\.1"):
-        tasks.oscillation_restarts(dataclasses.replace(config, learning_rate=0.1),
+        oscillation_task.oscillation_restarts(dataclasses.replace(config, learning_rate=0.1),
                                    restarts=2, output=tmp_path)
     (tmp_path / RUN_FILE).unlink()
     legacy = _snapshot(tmp_path)
     with pytest.raises(qc.InputError, match="summary.json: restarts 2 -> 3"):
-        tasks.oscillation_restarts(config, restarts=3, output=tmp_path)
+        oscillation_task.oscillation_restarts(config, restarts=3, output=tmp_path)
     assert _snapshot(tmp_path) == legacy
     assert set(before) - set(legacy) == {RUN_FILE}
 
@@ -314,7 +314,7 @@ def test_library_refuses_a_file_as_run_directory(tmp_path):
     (tmp_path / "file").write_text("keep")
     data = Dataset(np.zeros((4, 2, 1)), np.array([0.0, 1, 0, 1]), "toy")
     with pytest.raises(qc.InputError, match="output .*file: is a file, not a directory"):
-        tasks.cross_validate(TOY, data, TrainConfig(epochs=1), folds=2, val_fraction=0.0,
+        cross_validation.cross_validate(TOY, data, TrainConfig(epochs=1), folds=2, val_fraction=0.0,
                              output=tmp_path / "file")
     assert (tmp_path / "file").read_text() == "keep"
 

@@ -14,7 +14,7 @@ import pytest
 import qru_compile as qc
 from qru_compile.errors import BackendError, InputError
 from qru_compile.executor import DaskExecutor, LocalExecutor, open_executor
-from qru_compile.train import tasks
+from qru_compile.train import cross_validation, oscillation_task
 from qru_compile.train.checkpoint import Checkpoint
 from qru_compile.train.data import wdbc
 from qru_compile.train.loop import TrainConfig
@@ -44,7 +44,7 @@ def dask_executor():
 @pytest.fixture(scope="module")
 def local_cv(tmp_path_factory):
     output = tmp_path_factory.mktemp("local_cv")
-    summary = tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=output)
+    summary = cross_validation.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=output)
     return output, summary
 
 
@@ -91,7 +91,7 @@ def test_dask_gets_no_more_jobs_than_workers(dask_executor):
 def test_dask_cross_validation_equals_local(dask_executor, local_cv, tmp_path):
     local_output, local_summary = local_cv
     reported = []
-    summary = tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
+    summary = cross_validation.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
                                    executor=dask_executor,
                                    on_epoch=lambda fold, record: reported.append((fold, record)))
     assert summary["accuracy"] == local_summary["accuracy"]
@@ -127,7 +127,7 @@ def test_a_killed_worker_does_not_change_the_results(dask_executor, local_cv, tm
 
     killer = threading.Thread(target=kill_a_busy_worker)
     killer.start()
-    summary = tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
+    summary = cross_validation.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
                                    executor=dask_executor)
     killer.join()
     assert killed, "no worker was busy: the test did not kill anything"
@@ -143,7 +143,7 @@ def test_resume_skips_finished_folds(dask_executor, local_cv, tmp_path):
         (tmp_path / f"fold{k}.json").write_text((local_output / f"fold{k}.json").read_text())
     before = {k: (tmp_path / f"fold{k}.json").stat().st_mtime_ns for k in (0, 2, 3)}
     trained = []
-    summary = tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
+    summary = cross_validation.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
                                    executor=dask_executor,
                                    on_epoch=lambda fold, record: trained.append(fold))
     assert {k: (tmp_path / f"fold{k}.json").stat().st_mtime_ns for k in (0, 2, 3)} == before
@@ -153,7 +153,7 @@ def test_resume_skips_finished_folds(dask_executor, local_cv, tmp_path):
 
 def test_interrupted_run_keeps_finished_folds_and_resumes(tmp_path, monkeypatch):
     calls = []
-    original = tasks.run_fold
+    original = cross_validation.run_fold
 
     def interrupted_after_two(job, **kwargs):
         if len(calls) == 2:
@@ -161,16 +161,16 @@ def test_interrupted_run_keeps_finished_folds_and_resumes(tmp_path, monkeypatch)
         calls.append(job.fold)
         return original(job, **kwargs)
 
-    monkeypatch.setattr(tasks, "run_fold", interrupted_after_two)
+    monkeypatch.setattr(cross_validation, "run_fold", interrupted_after_two)
     with pytest.raises(KeyboardInterrupt):
-        tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path)
+        cross_validation.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path)
     assert sorted(p.name for p in tmp_path.glob("fold?.json")) == ["fold0.json", "fold1.json"]
     calls.clear()
-    monkeypatch.setattr(tasks, "run_fold", original)
+    monkeypatch.setattr(cross_validation, "run_fold", original)
     resumed = []
-    monkeypatch.setattr(tasks, "run_fold", lambda job, **kw: resumed.append(job.fold)
+    monkeypatch.setattr(cross_validation, "run_fold", lambda job, **kw: resumed.append(job.fold)
                         or original(job, **kw))
-    tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path)
+    cross_validation.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path)
     assert resumed == [2, 3]
 
 
@@ -180,11 +180,11 @@ def test_a_fold_interrupted_mid_training_resumes_from_its_last_epoch(local_cv, t
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
+        cross_validation.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
                              on_epoch=interrupt)
     assert (tmp_path / "fold1.r0.state.json").exists()
     seen = []
-    summary = tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
+    summary = cross_validation.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path,
                                    on_epoch=lambda fold, record: seen.append((fold, record.epoch)))
     assert seen[0] == (1, 2)  # fold 0 was finished, fold 1 continues at its second epoch
     assert summary["accuracy"] == local_cv[1]["accuracy"]
@@ -195,8 +195,8 @@ def test_a_fold_interrupted_mid_training_resumes_from_its_last_epoch(local_cv, t
 
 def test_restarts_on_dask_equal_local(dask_executor, tmp_path):
     config = TrainConfig(epochs=2, batch_size=2, learning_rate=0.2, patience=5, seed=4)
-    local = tasks.oscillation_restarts(config, restarts=2, output=tmp_path / "local")
-    dask = tasks.oscillation_restarts(config, restarts=2, output=tmp_path / "dask",
+    local = oscillation_task.oscillation_restarts(config, restarts=2, output=tmp_path / "local")
+    dask = oscillation_task.oscillation_restarts(config, restarts=2, output=tmp_path / "dask",
                                       executor=dask_executor)
     assert dask["test_mse"] == local["test_mse"]
 
@@ -239,11 +239,11 @@ def test_resuming_with_other_options_is_refused(local_cv, tmp_path):
     (tmp_path / "fold0.json").write_text((local_output / "fold0.json").read_text())
     with pytest.raises(InputError, match=r"fold0.json: trained with other options "
                                          r"\(epochs 2 -> 3\)"):
-        tasks.cross_validate(WDBC, _small_wdbc(), CONFIG.__class__(**{**CONFIG.__dict__,
+        cross_validation.cross_validate(WDBC, _small_wdbc(), CONFIG.__class__(**{**CONFIG.__dict__,
                                                                       "epochs": 3}),
                              folds=4, output=tmp_path)
     with pytest.raises(InputError, match=r"restarts 1 -> 2"):
-        tasks.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path, restarts=2)
+        cross_validation.cross_validate(WDBC, _small_wdbc(), CONFIG, folds=4, output=tmp_path, restarts=2)
 
 
 def test_a_scheduler_without_workers_is_a_clear_error():

@@ -155,7 +155,7 @@ def test_shifted_values_equal_literal_shifted_circuits(name, rng):
     program = StatevectorProgram.from_circuit(step.circuit, step.qubits, step.angle_map.names,
                                               logical.observables)
     slots = rng.uniform(0, 2 * np.pi, (2, step.angle_map.num_slots))
-    values, plus, minus = program.shifted_values(slots)
+    _values, plus, minus = program.shifted_values(slots)
     for k in range(step.angle_map.num_slots):
         for sign, shifted in ((1, plus), (-1, minus)):
             moved = slots.copy()

@@ -15,14 +15,13 @@ PACKAGE = ROOT / "qru_compile"
 #: Lines a module of qru_compile may have (one job per module).
 MAX_LINES = 400
 #: Modules allowed above MAX_LINES, with their line count when listed. They are owned by other
-#: work (the command line, the Engine run, the lowering, the task registry), so the code-health
+#: work (the command line, the Engine run, the lowering), so the code-health
 #: split left them alone; split them there and drop them from this list (the test asks for that
 #: once one fits).
 OVERSIZED = {
     "cli.py": 623,
     "engine_run.py": 504,
     "lowering.py": 407,
-    "train/tasks.py": 454,
 }
 
 

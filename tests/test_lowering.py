@@ -44,7 +44,7 @@ def test_rings_and_gating_structure():
     cswaps = [g.qubits for g in step.gates if g.name == "cswap"]
     assert cswaps == [("h0", "h1", "a0"), ("h0", "h2", "a1")]
     single = lower(qc.QRUModel(I=2, H=4, L=0))  # nd == 1: no data ring
-    assert [g.qubits for g in single.gates if g.name == "cnot"][0] == ("h0", "h1")
+    assert next(g.qubits for g in single.gates if g.name == "cnot") == ("h0", "h1")
 
 
 @pytest.mark.parametrize("gate", ["rx", "ry", "rz", "u2", "rot"])

@@ -8,12 +8,13 @@ import pytest
 from cirq_google.engine import virtual_engine_factory
 
 import qru_compile as qc
+from qru_compile.devices.calibration import readout_affine
 from qru_compile.sim.backends import Backend, NumpyBackend
+from qru_compile.sim.rollout import rollout
 from qru_compile.targets import step_program
 from qru_compile.train.data import Dataset
 from qru_compile.train.loop import TrainConfig, fit
 from qru_compile.train.noise_injection import ObservationModel, fit_observation_model
-from qru_compile.devices.calibration import readout_affine
 
 MODEL = qc.QRUModel.preset("wdbc")
 
@@ -45,7 +46,7 @@ def test_noise_injected_gradient_matches_finite_differences(method, rng):
         step[i] = 1e-6
         fd[i] = (loss_and_grad(params + step)[0] - loss_and_grad(params - step)[0]) / 2e-6
     assert np.linalg.norm(grad - fd) / np.linalg.norm(fd) < 1e-6
-    exact_loss, exact = qc.loss_and_gradient(MODEL, params, x, y, method=method)
+    exact_loss, _exact = qc.loss_and_gradient(MODEL, params, x, y, method=method)
     assert abs(loss - exact_loss) > 1e-3  # the observation does change the loss
 
 
@@ -92,6 +93,29 @@ def test_fit_recovers_a_known_device(rng):
     # K^2 = residual (0.01^2 over <1 - (alpha v)^2>) + shot noise 1/1000
     np.testing.assert_allclose(fitted.k**2 - 1e-3, 1e-4, rtol=0.25)
     assert np.all(fitted.r_squared > 0.5)
+
+
+def test_fit_keeps_alpha_within_zero_and_one(rng):
+    # a device that reports minus a third of every value, and one that amplifies threefold:
+    # outside [0, 1] the fit returns the bounded least-squares optimum (alpha 0 or 1, beta
+    # the mean residual)
+    program = step_program(MODEL)
+    inputs = rng.uniform(0, 1, (40, 30, 1))
+    params = MODEL.initial_parameters(seed=1)[:-1]
+    observables = len(program.observables)
+    for slope, bound in ((-1 / 3, 0.0), (3.0, 1.0)):
+        truth = ObservationModel(np.full(observables, slope), np.full(observables, 0.02),
+                                 np.zeros(observables), np.ones(observables))
+        fitted = fit_observation_model(program, params, inputs, _AffineDevice(truth, 0.0),
+                                       shots=None, rows=len(inputs) * 30)  # every row
+        np.testing.assert_array_equal(fitted.alpha, bound)
+        exact = NumpyBackend()
+        hidden = np.zeros((len(inputs), MODEL.hidden_size))
+        slots = rollout(program, exact, params, inputs, hidden).slots.reshape(
+            -1, program.angle_map.num_slots)
+        values = exact.expectations(program, slots)
+        np.testing.assert_allclose(fitted.beta, 0.02 + (slope - bound) * values.mean(axis=0),
+                                   atol=1e-12)
 
 
 def test_readout_error_is_the_calibrated_asymmetric_confusion():
@@ -159,3 +183,33 @@ def test_noise_aware_tasks_train_without_the_output_scale():
     assert digits.go_backwards and not digits.readout.scale
     assert noise_aware(digits, go_backwards=True) is digits
     assert noise_aware(digits) is digits  # a model that reads backwards keeps doing so
+
+
+def test_refit_phase_continues_from_the_trained_parameters_under_a_refitted_model(rng, tmp_path):
+    from qru_compile.train.cross_validation import device_observation, fold_jobs, run_fold
+    from qru_compile.train.tasks import noise_aware
+
+    model = noise_aware(MODEL)
+    data = Dataset(rng.uniform(0, 1, (15, 4, 1)), (np.arange(15) % 2).astype(float), "toy")
+    config = TrainConfig(device="willow_pink", noise=True, shots=1000, epochs=2, batch_size=5,
+                         gradient="adjoint")
+    (job, *_) = fold_jobs(model, data, config, folds=3, val_fraction=0.0)
+    first = run_fold(job)
+    refit_config = dataclasses.replace(config, refit_epochs=2)
+    (job, *_) = fold_jobs(model, data, refit_config, folds=3, val_fraction=0.0)
+    job = dataclasses.replace(job, state_dir=str(tmp_path))
+    refitted = run_fold(job)
+    expected_observation = device_observation(model, first.params, job.train, refit_config)
+    assert refitted.metrics["observation_model"] == expected_observation.to_dict()
+    assert refitted.metrics["start_observation_model"] == first.metrics["observation_model"]
+    expected = fit(model, job.train, None, dataclasses.replace(config, epochs=2),
+                   params=first.params, observation=expected_observation)
+    np.testing.assert_array_equal(refitted.params, expected.params)
+    assert [record.epoch for record in refitted.history] == [1, 2, 3, 4]
+    assert refitted.metrics["refit_after_epoch"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fold0.r0.refit.state.json",
+                                                         "fold0.r0.state.json"]
+    again = run_fold(job)  # both phases resume from their finished states
+    np.testing.assert_array_equal(again.params, refitted.params)
+    with pytest.raises(qc.InputError, match="refit_epochs must be at least 0 and needs noise"):
+        TrainConfig(refit_epochs=3)

@@ -10,8 +10,9 @@ import pytest
 import qru_compile as qc
 from qru_compile import pretrained
 from qru_compile.cli import main
+from qru_compile.train.cross_validation import fold_jobs
 from qru_compile.train.loop import evaluate
-from qru_compile.train.tasks import fold_jobs, get_task
+from qru_compile.train.tasks import get_task
 
 NAMES = ("digits-ideal", "digits-willow_pink", "wdbc-ideal", "wdbc-willow_pink")
 

@@ -35,7 +35,7 @@ def _reference(circuit, qubits, names, observables, values) -> np.ndarray:
 SMALL = qc.QRUModel(I=2, H=3, L=1, gate="u2", layer_gates=("rot",))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(gateset: str) -> cirq.AbstractCircuit:
     return qc.compile(SMALL, "rainbow", gateset).circuit
 

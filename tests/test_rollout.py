@@ -12,7 +12,7 @@ from qru_compile.program import z_and_x
 from qru_compile.sim import CirqBackend, Feedback, NumpyBackend, QsimBackend, rollout
 from qru_compile.sim.statevector import StatevectorProgram
 from qru_compile.targets import step_program
-from qru_compile.train import tasks
+from qru_compile.train import oscillation_task
 from qru_compile.train.data import Dataset
 from qru_compile.train.loop import TrainConfig, evaluate, fit
 
@@ -46,7 +46,7 @@ def test_former_loops_results_unchanged(name):
 
 def test_autoregressive_test_unchanged():
     model = qc.QRUModel.preset("oscillation")
-    mse = tasks.autoregressive_mse(model, REFERENCE["oscillation_ar_params"], context=20,
+    mse = oscillation_task.autoregressive_mse(model, REFERENCE["oscillation_ar_params"], context=20,
                                    horizon=10)
     assert mse == pytest.approx(float(REFERENCE["oscillation_ar_mse"]), rel=1e-12)
 
@@ -143,7 +143,7 @@ def test_parity_and_y_observables_match_cirq(rng):
                                              observables)
     np.testing.assert_allclose(engine.expectations(slots), reference, atol=1e-12)
     values, jacobian = engine.shift_jacobian(slots)
-    literal_values, literal = CirqBackend().jacobian(program, slots)
+    _literal_values, literal = CirqBackend().jacobian(program, slots)
     np.testing.assert_allclose(jacobian, literal, atol=1e-12)
     cotangent = rng.normal(size=values.shape)
     np.testing.assert_allclose(engine.vector_jacobian(slots, cotangent)[1],

@@ -7,7 +7,7 @@ import pytest
 import qru_compile as qc
 from qru_compile.cli import main
 from qru_compile.errors import InputError
-from qru_compile.train import tasks
+from qru_compile.train import cross_validation, oscillation_task, tasks
 from qru_compile.train.checkpoint import Checkpoint
 from qru_compile.train.data import Dataset, digits_3_vs_5, load_csv, oscillation, wdbc
 from qru_compile.train.loop import TrainConfig, evaluate, fit
@@ -120,20 +120,20 @@ def test_checkpoint_round_trip_and_loss_curve(tmp_path):
 def test_cross_validation_resumes_finished_folds(tmp_path, monkeypatch):
     data = _toy_data(24)
     config = TrainConfig(epochs=1, batch_size=12, seed=0)
-    first = tasks.cross_validate(TOY, data, config, folds=2, output=tmp_path, val_fraction=0.2)
+    first = cross_validation.cross_validate(TOY, data, config, folds=2, output=tmp_path, val_fraction=0.2)
     assert len(first["accuracy"]) == 2 and (tmp_path / "fold1.json").exists()
     assert (tmp_path / "fold0_loss.png").stat().st_size > 0
     assert set(first["baselines"]) == {"logistic regression", "MLP (8 hidden)"}
-    monkeypatch.setattr(tasks, "fit", lambda *a, **k: pytest.fail("a finished fold was redone"))
-    again = tasks.cross_validate(TOY, data, config, folds=2, output=tmp_path, val_fraction=0.2)
+    monkeypatch.setattr(cross_validation, "fit", lambda *a, **k: pytest.fail("a finished fold was redone"))
+    again = cross_validation.cross_validate(TOY, data, config, folds=2, output=tmp_path, val_fraction=0.2)
     assert again["accuracy"] == first["accuracy"]
 
 
 def test_fold_restarts_keep_the_lowest_training_loss(tmp_path):
     data = _toy_data(24)
     config = TrainConfig(epochs=2, batch_size=6, learning_rate=0.05, seed=2)
-    [job, _] = tasks.fold_jobs(TOY, data, config, folds=2, val_fraction=0.0, restarts=3)
-    checkpoint = tasks.run_fold(job)
+    [job, _] = cross_validation.fold_jobs(TOY, data, config, folds=2, val_fraction=0.0, restarts=3)
+    checkpoint = cross_validation.run_fold(job)
     losses = checkpoint.metrics["restart_selection_losses"]
     assert len(losses) == 3 and len(set(losses)) == 3  # three different initialisations
     chosen = checkpoint.metrics["chosen_restart"]
@@ -165,7 +165,7 @@ def test_autoregressive_test_feeds_outputs_back():
     fed = np.concatenate([series[:, :5], first[:, None]], axis=1)[:, :, None]
     second = qc.simulate_sequence(model, params, fed, backend="cirq").outs[-1, :, 0]
     expected = np.mean(((first - series[:, 5]) ** 2 + (second - series[:, 6]) ** 2) / 2)
-    assert tasks.autoregressive_mse(model, params, context=5, horizon=2) == pytest.approx(
+    assert oscillation_task.autoregressive_mse(model, params, context=5, horizon=2) == pytest.approx(
         expected, rel=1e-9)
 
 

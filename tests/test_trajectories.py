@@ -7,10 +7,10 @@ import qsimcirq
 import sympy
 
 import qru_compile as qc
+from qru_compile.devices.calibration import noise_model
 from qru_compile.errors import BackendError
 from qru_compile.sim.statevector import StatevectorProgram
 from qru_compile.sim.trajectories import NoisyProgram, noisy_operations
-from qru_compile.devices.calibration import noise_model
 
 
 def _resolvers(names, values):

@@ -46,7 +46,7 @@ def noise_model(device: str) -> cirq.NoiseModel:
     return cirq_google.NoiseModelFromGoogleNoiseProperties(noise_properties(device))
 
 
-def readout_affine(observables: tuple[cirq.PauliString, ...],
+def readout_affine(observables: tuple[cirq.PauliString[cirq.Qid], ...],
                    device: str) -> tuple[np.ndarray, np.ndarray]:
     """Asymmetric readout error as an affine map of each observable's expectation value.
 

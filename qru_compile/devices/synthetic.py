@@ -7,6 +7,8 @@ Durations are those of Google's willow_pink processor (25 ns single-qubit gates,
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from types import MappingProxyType
 
 import cirq
@@ -22,8 +24,8 @@ _NOTE = ("synthetic device: durations of willow_pink (1q 25 ns, CZ 42 ns, measur
 _GATESETS = ("cz", "sqrt_iswap", "sycamore")
 
 
-def _device(name: str, qubits: list[cirq.Qid], edges: list[tuple[cirq.Qid, cirq.Qid]]
-            ) -> Device:
+def _device(name: str, qubits: Sequence[cirq.Qid],
+            edges: Sequence[tuple[cirq.Qid, cirq.Qid]]) -> Device:
     return Device(
         name=name,
         qubits=tuple(sorted(qubits)),
@@ -45,7 +47,7 @@ def grid_device(rows: int, cols: int) -> Device:
 def line_device(n: int) -> Device:
     """``n`` qubits on a line (``cirq.LineQubit``)."""
     qubits = cirq.LineQubit.range(n)
-    return _device(f"line{n}", list(qubits), list(zip(qubits, qubits[1:])))
+    return _device(f"line{n}", list(qubits), list(itertools.pairwise(qubits)))
 
 
 def heavy_hex_device(rows: int, cols: int) -> Device:

@@ -127,7 +127,7 @@ def pattern_of(edges: frozenset[frozenset[str]]) -> str:
     return min(fitting, key=lambda name: len(PATTERN_EDGES[name]))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def fresh_ancilla_costs(gateset: str = "cz") -> dict[str, int]:
     """Native two-qubit cost of the cheapest fresh-ancilla decomposition usable per pattern.
 

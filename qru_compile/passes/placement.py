@@ -11,7 +11,7 @@ import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import cirq
 import networkx as nx
@@ -88,18 +88,19 @@ def _regions(device: Device, size: int, count: int) -> list[list[cirq.Qid]]:
         eccentricity = max(device.distances[center][q] for q in ball)
         scored.append((mean_error, eccentricity, -len(ball), center, sorted(ball)))
     scored.sort(key=lambda s: s[:4])
-    regions, seen = [], set()
-    for *_, ball in scored:
-        key = frozenset(ball)
+    regions: list[list[cirq.Qid]] = []
+    seen: set[frozenset[cirq.Qid]] = set()
+    for *_, region in scored:
+        key = frozenset(region)
         if key not in seen:
             seen.add(key)
-            regions.append(ball)
+            regions.append(region)
         if len(regions) >= count:
             break
     return regions
 
 
-def _shape(qubits: Sequence[cirq.Qid | None]) -> tuple:
+def _shape(qubits: Sequence[cirq.Qid | None]) -> tuple[Any, ...]:
     """A placement up to translation on a grid (translates route alike away from edges)."""
     if all(isinstance(q, cirq.GridQubit) for q in qubits):
         row = min(q.row for q in qubits)  # type: ignore[union-attr]

@@ -42,7 +42,6 @@ from qru_compile.passes.router_types import (
     TwoQubit,
 )
 
-
 _FREE, _STATE, _DIRTY = 0, 1, 2
 #: Extra CZs charged when routing moves a used ancilla: its CSWAP then needs the exact
 #: decomposition (7-8 CZ) instead of a fresh-ancilla one (4-5).
@@ -156,6 +155,7 @@ class _Router:
             if isinstance(op, TwoQubit):
                 a, b = op.a, op.b
             else:
+                assert isinstance(op, ControlledSwap)  # the queue holds two-qubit work only
                 a, b = op.control, op.target
             pa, pb = moved.get(a, self.position[a]), moved.get(b, self.position[b])
             total += weight * self.top.distance[pa][pb]
@@ -193,11 +193,12 @@ class _Router:
             for n in self.top.neighbours[mover]:
                 if dist[n] >= dist[mover] or n == other or (avoid and self.state[n] == _DIRTY):
                     continue
-                moved = {}
-                if self.occupant[mover] is not None:
-                    moved[self.occupant[mover]] = n
-                if self.occupant[n] is not None:
-                    moved[self.occupant[n]] = mover
+                moved: dict[int, int] = {}
+                here, there = self.occupant[mover], self.occupant[n]
+                if here is not None:
+                    moved[here] = n
+                if there is not None:
+                    moved[there] = mover
                 score = self._swap_cost(mover, n) + 0.5 * self._lookahead_distance(
                     queue_index, moved)
                 moves.append((score + 1e-3 * self.rng.random(), mover, n))

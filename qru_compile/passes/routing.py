@@ -150,7 +150,7 @@ def _device_index(device: Device, gateset: str) -> _DeviceIndex:
     return _DeviceIndex(device, qubits, index, Topology(neighbours, distance, pair_error))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def block_costs(gateset: str) -> Mapping[tuple[int, int], int]:
     """Native two-qubit gates Cirq's synthesis spends on each CNOT/SWAP block, per element.
 
@@ -252,8 +252,8 @@ class RouteOnDevice(Pass):
         view = device_index(ctx.device, ctx.gateset)
         order = sorted(unit.circuit.all_qubits())
         problem = routing_problem(unit.circuit, measured, order)
-        layout = {i: q for i, q in enumerate(problem.qubits)}
-        result = route_problem(ctx, problem, layout, ctx.seed, self.lookahead)
+        start = {i: q for i, q in enumerate(problem.qubits)}
+        result = route_problem(ctx, problem, start, ctx.seed, self.lookahead)
         physical = view.qubits
         operations: list[cirq.Operation] = []
         for item in result.emitted:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from qru_compile import facts
 from qru_compile.errors import CompileError
@@ -15,7 +15,7 @@ _ALL = frozenset(Fact)
 
 @dataclasses.dataclass(frozen=True)
 class _Verify(Pass):
-    kind: ClassVar[str] = "analysis"
+    kind: ClassVar[Literal["transform", "analysis"]] = "analysis"
     preserves: ClassVar[frozenset[Fact]] = _ALL
     fact: ClassVar[Fact]
 

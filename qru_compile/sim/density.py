@@ -84,7 +84,7 @@ class _NoisyChannel:
     @classmethod
     def of(cls, program: StepProgram, device: str) -> _NoisyChannel:
         position = {q: i for i, q in enumerate(program.qubits)}
-        operations = []
+        operations: list[tuple[tuple[int, ...], cirq.Operation | None, np.ndarray | None]] = []
         for op in noisy_operations(program.circuit, program.qubits, noise_model(device)):
             targets = tuple(position[q] for q in op.qubits)
             if cirq.is_parameterized(op):
@@ -103,7 +103,7 @@ class _NoisyChannel:
         resolved = resolvers(program, slot_values)
         for targets, symbolic, superoperator in self.operations:
             axes = [1 + q for q in targets] + [1 + n + q for q in targets]
-            if symbolic is None:
+            if superoperator is not None:
                 m = len(targets)
                 out = np.tensordot(superoperator, rho, axes=(range(2 * m, 4 * m), axes))
                 rho = np.moveaxis(out, range(2 * m), axes)

@@ -151,7 +151,7 @@ def _linear(expr: sympy.Expr, symbol: sympy.Symbol) -> tuple[float, float]:
 
 
 def parametrised_ops(op: cirq.Operation, position: dict[cirq.Qid, int],
-                     slots: dict[str, int]) -> list[Op]:
+                     slots: dict[str, int]) -> list[Matrix1 | Rotation]:
     """A symbolic single-qubit gate as fixed matrices around one slot rotation.
 
     Args:

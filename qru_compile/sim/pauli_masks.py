@@ -25,7 +25,7 @@ class PauliMasks:
     phase: np.ndarray  # complex128 [O]
 
     @classmethod
-    def from_pauli_strings(cls, observables: Sequence[cirq.PauliString],
+    def from_pauli_strings(cls, observables: Sequence[cirq.PauliString[cirq.Qid]],
                            position: dict[cirq.Qid, int]) -> PauliMasks:
         """Masks of ``observables`` on a state whose qubit ``q`` is at ``position[q]``.
 

@@ -10,6 +10,7 @@ native gates. :func:`opstrings` translates the observables.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import cirq
 import numpy as np
@@ -21,7 +22,8 @@ from qru_compile.errors import BackendError
 from qru_compile.sim.gate_decoding import PAULI, POWER_GATES
 
 # Gates of three or more qubits that qsim applies natively (cheaper to add than an 8x8 matrix).
-_NATIVE = {cirq.CSWAP: qsim.kCSwapGate, cirq.CCX: qsim.kCCX, cirq.CCZ: qsim.kCCZ}
+_NATIVE: dict[cirq.Gate | None, Any] = {cirq.CSWAP: qsim.kCSwapGate, cirq.CCX: qsim.kCCX,
+                                        cirq.CCZ: qsim.kCCZ}
 
 
 @dataclasses.dataclass(eq=False)
@@ -173,8 +175,8 @@ def translate_circuit(circuit: cirq.AbstractCircuit, index: dict[cirq.Qid, int],
         program = pending.pop(q, None)
         if program is None:
             return
-        if q in last and isinstance(gates[last[q]], MatrixProgram):
-            target = gates[last[q]]
+        target = gates[last[q]] if q in last else None
+        if isinstance(target, MatrixProgram):
             target.then(program.on(target.qubits))
         else:
             last[q] = len(gates)
@@ -235,8 +237,8 @@ def translate_circuit(circuit: cirq.AbstractCircuit, index: dict[cirq.Qid, int],
                 first.then(program)
                 program = first
         previous = {last.get(q) for q in qubits}
-        if len(previous) == 1 and None not in previous:
-            (position,) = previous
+        (position, *others) = previous
+        if not others and position is not None:
             target = gates[position]
             if isinstance(target, MatrixProgram) and set(target.qubits) == set(qubits):
                 target.then(program.on(target.qubits))  # same qubits as the gate before
@@ -249,7 +251,8 @@ def translate_circuit(circuit: cirq.AbstractCircuit, index: dict[cirq.Qid, int],
     return gates
 
 
-def opstrings(observable: cirq.PauliString, index: dict[cirq.Qid, int]) -> tuple[list, int]:
+def opstrings(observable: cirq.PauliString[cirq.Qid],
+              index: dict[cirq.Qid, int]) -> tuple[list[Any], int]:
     """qsim's ``(opsum, qubit count)`` for one Pauli string (via qsimcirq's translator)."""
     if not isinstance(observable, cirq.PauliString):
         raise BackendError(f"qsim kernel: observable {observable!r} is not a cirq.PauliString")

@@ -40,6 +40,7 @@ import collections
 import dataclasses
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import cirq
 import numba
@@ -104,8 +105,10 @@ class _Tables:
 
 
 @numba.njit(cache=True)
-def _fill_matrices(values, dims, fixed_start, fixed, factor_start, slots, weights, part_start,
-                   parts, out_start, out):  # pragma: no cover - compiled
+def _fill_matrices(values: np.ndarray, dims: np.ndarray, fixed_start: np.ndarray,
+                   fixed: np.ndarray, factor_start: np.ndarray, slots: np.ndarray,
+                   weights: np.ndarray, part_start: np.ndarray, parts: np.ndarray,
+                   out_start: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
     # One compiled loop: numpy's batched [N, 4, 4] products cost ~1 us per factor and row in
     # temporaries (58 us per point on oscillation), this ~0.1 us.
     size = 1
@@ -151,7 +154,7 @@ class QsimKernel:
     """
 
     def __init__(self, circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid],
-                 slot_names: Sequence[str], observables: Sequence[cirq.PauliString], *,
+                 slot_names: Sequence[str], observables: Sequence[cirq.PauliString[cirq.Qid]], *,
                  threads: int = 1, max_fused_gate_size: int = 2,
                  noise: cirq.NOISE_MODEL_LIKE = None, repetitions: int = 1000,
                  seed: int = 0) -> None:
@@ -193,7 +196,7 @@ class QsimKernel:
         programs = [g for g in gates if isinstance(g, MatrixProgram) and g.factors]
         self._tables = _Tables.of(programs) if programs else None
         # per gate: (what, qsim qubits, native kind | matrix data | table index | operators)
-        self._plan: list[tuple[str, list[int], object]] = []
+        self._plan: list[tuple[str, list[int], Any]] = []
         for gate in gates:
             if isinstance(gate, NativeGate):
                 self._plan.append(("native", list(gate.qubits), gate.kind))
@@ -282,6 +285,7 @@ class QsimKernel:
                             circuits)
             else:
                 if what == "slot":
+                    assert self._tables is not None and matrices is not None  # slot gates
                     start, stop = self._tables.out_start[entry : entry + 2]
                     data = matrices[:, start:stop].tolist()
                 else:

@@ -90,9 +90,14 @@ def rollout(program: StepProgram, backend: Backend, params: np.ndarray, inputs: 
         inputs = inputs[:, ::-1]
     steps = inputs.shape[1] + (feedback.steps if feedback is not None else 0)
     split = program.output_size
-    outs, hiddens, xs, hidden_ins, slots, records, slopes = [], [], [], [], [], [], []
+    outs: list[np.ndarray] = []
+    hiddens, xs, hidden_ins, slots, records, slopes = [], [], [], [], [], []
     for t in range(steps):
-        x = inputs[:, t, :] if t < inputs.shape[1] else feedback.next_input(outs[-1])
+        if t < inputs.shape[1]:
+            x = inputs[:, t, :]
+        else:
+            assert feedback is not None  # steps beyond the inputs are feedback's
+            x = feedback.next_input(outs[-1])
         values_in = program.slot_values(params, x, hidden)
         if record == "jacobian":
             values, kept = backend.jacobian(program, values_in)

@@ -74,7 +74,7 @@ class StatevectorProgram:
     @classmethod
     def from_circuit(cls, circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid],
                      slot_names: Sequence[str],
-                     observables: Sequence[cirq.PauliString]) -> StatevectorProgram:
+                     observables: Sequence[cirq.PauliString[cirq.Qid]]) -> StatevectorProgram:
         """Translate ``circuit`` (measurements dropped) for the given slot order.
 
         Args:

@@ -146,7 +146,7 @@ class NoisyProgram:
 
     @classmethod
     def from_circuit(cls, circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid],
-                     slot_names: Sequence[str], observables: Sequence[cirq.PauliString],
+                     slot_names: Sequence[str], observables: Sequence[cirq.PauliString[cirq.Qid]],
                      noise: cirq.NoiseModel = cirq.NO_NOISE) -> NoisyProgram:
         """Translate ``circuit`` under ``noise`` (measurements dropped) for the given slots.
 

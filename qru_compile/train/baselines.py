@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from qru_compile.train.data import Dataset, oscillation_series
 
-_Model = LinearRegression | LogisticRegression | MLPClassifier | MLPRegressor
 
-
-def _count(model: _Model) -> int:
+def _count(model: Any) -> int:
+    """Trained weights of a scikit-learn linear model or MLP (sklearn has no type stubs)."""
     if isinstance(model, (LinearRegression, LogisticRegression)):
         return int(model.coef_.size + np.size(model.intercept_))
     return int(sum(w.size for w in model.coefs_) + sum(b.size for b in model.intercepts_))
@@ -44,7 +45,7 @@ def oscillation_baselines(seed: int, *, windows: tuple[int, ...] = (1, 4), conte
     For each window ``k``, a linear model and a one-hidden-layer MLP (8 units) predict
     ``y(n+1)`` from the last ``k`` values, fitted on both series' one-step pairs with
     ``n < context``; the test feeds the first ``context`` points and predicts ``horizon`` more,
-    each prediction fed back, as :func:`qru_compile.train.tasks.autoregressive_mse` does for the
+    each prediction fed back, as :func:`qru_compile.train.oscillation_task.autoregressive_mse` does for the
     QRU. ``k = 1`` sees what one QRU step sees, without its hidden state; a sum of two damped
     sinusoids obeys a linear recurrence of order 4, so the linear model with ``k = 4`` is exact.
 

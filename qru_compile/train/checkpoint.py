@@ -232,7 +232,8 @@ def plot_history(history: Sequence[EpochRecord], path: str | Path, title: str) -
     epochs = [r.epoch for r in history]
     axis.plot(epochs, [r.train_loss for r in history], label="training")
     if any(r.val_loss is not None for r in history):
-        axis.plot(epochs, [r.val_loss for r in history], label="validation")
+        axis.plot(epochs, [np.nan if r.val_loss is None else r.val_loss for r in history],
+                  label="validation")
     axis.set_xlabel("epoch")
     axis.set_ylabel("loss")
     axis.set_title(title)

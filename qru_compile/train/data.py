@@ -137,6 +137,7 @@ def load_csv(path: str | Path, *, feature_columns: list[str], label_column: str 
     inputs = values.reshape(len(rows), steps, -1)
     if regression:
         return Dataset(inputs[:, :-1], inputs[:, 1:, 0], path.stem)
+    assert label_column is not None  # _check_columns: a classification has its label
     return Dataset(inputs, _labels(path, header, rows, label_column), path.stem)
 
 

@@ -50,7 +50,9 @@ class TrainConfig:
     ``"parameter-shift"`` (the hardware rule) or ``"adjoint"`` (the same gradient by the
     state-vector engine's backward sweep, up to 10x faster for the MNIST preset). ``noise``
     trains under a fitted model of what ``device`` reports (noise injection, see
-    :mod:`qru_compile.train.noise_injection`), with ``shots`` per basis and step if given; the
+    :mod:`qru_compile.train.noise_injection`), with ``shots`` per basis and step if given;
+    ``refit_epochs`` then adds a second phase (:func:`~qru_compile.train.cross_validation.run_fold`): the
+    observation model refitted at the trained parameters, and that many epochs more. The
     device enters through that model only, and training runs the logical step (the compiled
     one computes the same function, which compilation verifies; the engine runs the logical one
     2.5x faster for WDBC). Bad values raise :class:`InputError`.
@@ -69,6 +71,7 @@ class TrainConfig:
     gradient: str = "parameter-shift"
     noise: bool = False
     shots: int | None = None
+    refit_epochs: int = 0
 
     def __post_init__(self) -> None:
         counts = {"epochs": self.epochs, "batch_size": self.batch_size,
@@ -90,6 +93,9 @@ class TrainConfig:
                              "for it")
         if self.shots is not None and (self.shots < 1 or not self.noise):
             raise InputError(f"shots must be at least 1 and needs noise, got {self.shots}")
+        if self.refit_epochs < 0 or (self.refit_epochs and not self.noise):
+            raise InputError(f"refit_epochs must be at least 0 and needs noise, got "
+                             f"{self.refit_epochs}")
         if self.gradient not in TRAINING_GRADIENTS:
             raise InputError(f"gradient must be one of {', '.join(TRAINING_GRADIENTS)}, got "
                              f"{self.gradient!r}")
@@ -149,12 +155,12 @@ class _FitState:
     params: np.ndarray
     optimizer: Adam
     rng: np.random.Generator
+    best_train_params: np.ndarray
+    best_params: np.ndarray
     epoch: int = 0
     best_train: float = np.inf
-    best_train_params: np.ndarray | None = None
     since_best_train: int = 0
     best: float = np.inf
-    best_params: np.ndarray | None = None
     best_epoch: int = 0
     since_best: int = 0
     history: list[EpochRecord] = dataclasses.field(default_factory=list)

@@ -11,7 +11,10 @@ expectation), a bias ``beta`` (amplitude damping and asymmetric readout push ``<
 ``1/sqrt(shots)``, and what the affine map leaves unexplained). The three are fitted, not set
 by hand: the model's own ideal rollout over training sequences gives slot settings; on each,
 the device's noisy simulation (gate, idle and readout errors of the compiled step) is
-regressed on the exact value, observable by observable.
+regressed on the exact value, observable by observable, with ``alpha`` kept in ``[0, 1]``
+(noise does not amplify a Pauli expectation; an observable the parameters hold nearly constant
+leaves the slope undetermined, and at a trained model's parameters unbounded fits gave
+``alpha`` of -18 and -23).
 
 The observed value is differentiable in ``v`` (reparametrised noise), so both gradient methods
 chain through it: ``d observed / d v = alpha - K z alpha^2 v / sqrt(1 - (alpha v)^2)``.
@@ -107,7 +110,7 @@ def fit_observation_model(program: StepProgram, params: np.ndarray, inputs: np.n
         seed: which of them.
 
     Returns:
-        The fitted model.
+        The fitted model (``alpha`` bounded to ``[0, 1]``, see the module docstring).
     """
     exact = NumpyBackend()
     hidden = np.zeros((len(inputs), program.model.hidden_size))
@@ -120,6 +123,11 @@ def fit_observation_model(program: StepProgram, params: np.ndarray, inputs: np.n
     alpha, beta, r_squared, k2 = (np.empty(ideal.shape[1]) for _ in range(4))
     for o in range(ideal.shape[1]):
         (alpha[o], beta[o]), *_ = np.linalg.lstsq(design[:, o], noisy[:, o], rcond=None)
+        if not 0.0 <= alpha[o] <= 1.0:
+            # the least-squares slope with alpha in [0, 1]: the loss is a parabola in alpha once
+            # beta is eliminated, so the bounded optimum is the clipped one (beta refitted)
+            alpha[o] = np.clip(alpha[o], 0.0, 1.0)
+            beta[o] = np.mean(noisy[:, o] - alpha[o] * ideal[:, o])
         residual = noisy[:, o] - alpha[o] * ideal[:, o] - beta[o]
         spread = np.var(noisy[:, o])
         r_squared[o] = 1.0 - np.mean(residual**2) / spread if spread > 0 else 1.0

@@ -70,6 +70,7 @@ class DeviceSimulation(Backend):
     seed: int = 0
     simulator: str = "engine"
     fold: int = 1
+    _rng: np.random.Generator = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.simulator not in ("engine", "qsim"):
@@ -138,6 +139,8 @@ class DeviceEstimator(Backend):
     shots: int | None = None
     mitigation: Mitigation = NO_MITIGATION
     seed: int = 0
+    _simulations: dict[int, DeviceSimulation] = dataclasses.field(init=False, repr=False)
+    _rng: np.random.Generator = dataclasses.field(init=False, repr=False)
 
     @property
     def trajectories_per_value(self) -> int:

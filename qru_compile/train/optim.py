@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class Adam:
         v_hat = self._v / (1 - self.beta2**self._t)
         return params - self.learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """The optimiser's state as JSON-ready values (:meth:`from_state_dict` restores it)."""
         return {"learning_rate": self.learning_rate, "beta1": self.beta1, "beta2": self.beta2,
                 "epsilon": self.epsilon, "t": self._t,
@@ -47,7 +48,7 @@ class Adam:
                 "v": None if self._v is None else self._v.tolist()}
 
     @classmethod
-    def from_state_dict(cls, state: dict) -> Adam:
+    def from_state_dict(cls, state: dict[str, Any]) -> Adam:
         """The optimiser :meth:`state_dict` described."""
         adam = cls(state["learning_rate"], state["beta1"], state["beta2"], state["epsilon"])
         adam._t = state["t"]

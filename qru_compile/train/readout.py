@@ -70,7 +70,7 @@ def loss_and_output_gradient(model: QRUModel, params: np.ndarray, outs: np.ndarr
                              targets: np.ndarray) -> tuple[float, np.ndarray, float]:
     """Loss, its gradient with respect to ``outs [T, batch, 2*nd]``, and to the scale."""
     s = _scale(model, params)
-    steps, batch, _ = outs.shape
+    _steps, batch, _ = outs.shape
     grad = np.zeros_like(outs)
     kind = model.readout.kind
     prediction = predictions(model, params, outs)

@@ -11,6 +11,7 @@ import io
 import math
 import re
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import cirq
 import openqasm3
@@ -103,9 +104,10 @@ class _Importer:
             if node.init_expression is not None:
                 raise QasmError("bit declarations with an initial value are not supported", line)
             self._declare(node.identifier.name, line)
-            size = node.type.size
+            width = node.type.size
             self.bits[node.identifier.name] = (
-                None if size is None else self._size(size, f"bit[] {node.identifier.name}", line))
+                None if width is None else self._size(width, f"bit[] {node.identifier.name}",
+                                                       line))
         elif isinstance(node, ast.QuantumGateDefinition):
             self._define(node, line)
         elif isinstance(node, ast.QuantumGate):
@@ -191,7 +193,7 @@ class _Importer:
             return register[0]
         if (isinstance(node, ast.IndexedIdentifier) and node.name.name in self.qubits
                 and len(node.indices) == 1 and isinstance(node.indices[0], list)
-                and len(node.indices[0]) == 1):
+                and len(node.indices[0]) == 1 and isinstance(node.indices[0][0], ast.Expression)):
             register = self.qubits[node.name.name]
             index = self._value(node.indices[0][0], {}, line)
             if isinstance(index, sympy.Integer) and 0 <= index < len(register):
@@ -230,13 +232,15 @@ class _Importer:
             return operations
         if name in _STDGATES:
             count, make = _STDGATES[name]
-            gate = make(*args) if len(args) == count else None
-            self._check_arity(name, count, gate and gate.num_qubits(), args, qubits, line)
+            self._check_arity(name, count, None, args, qubits, line)
+            gate = make(*args)
+            self._check_arity(name, count, gate.num_qubits(), args, qubits, line)
             return [gate.on(*qubits)]
         raise QasmError(f"unknown gate {name!r}", line)
 
     @staticmethod
-    def _check_arity(name: str, count: int, width: int | None, args: list, qubits: list,
+    def _check_arity(name: str, count: int, width: int | None, args: list[Any],
+                     qubits: list[cirq.Qid],
                      line: int | None) -> None:
         if len(args) != count or (width is not None and len(qubits) != width):
             raise QasmError(f"gate {name} called with {len(args)} argument(s) and "
@@ -249,7 +253,9 @@ class _Importer:
         if isinstance(target, ast.Identifier) and target.name in self.bits:
             return cirq.measure(qubit, key=target.name)
         if (isinstance(target, ast.IndexedIdentifier) and target.name.name in self.bits
-                and len(target.indices) == 1 and len(target.indices[0]) == 1):
+                and len(target.indices) == 1 and isinstance(target.indices[0], list)
+                and len(target.indices[0]) == 1
+                and isinstance(target.indices[0][0], ast.Expression)):
             name, size = target.name.name, self.bits[target.name.name] or 1
             index = self._value(target.indices[0][0], {}, line)
             if isinstance(index, sympy.Integer) and 0 <= index < size:

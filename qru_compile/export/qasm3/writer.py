@@ -123,6 +123,9 @@ def _operation_statement(op: cirq.Operation) -> tuple[ast.QuantumGate, tuple[str
 
 def _measurement(op: cirq.Operation) -> tuple[str, list[ast.QuantumMeasurementStatement]]:
     gate = op.gate
+    if not isinstance(gate, cirq.MeasurementGate):
+        raise QasmError(f"cannot export measurement {op!r}: not a computational-basis "
+                        "measurement")
     if any(gate.full_invert_mask()) or gate.confusion_map:
         raise QasmError(f"cannot export measurement {op!r} with an invert mask or confusion map")
     key = gate.key
@@ -148,7 +151,7 @@ def circuit_program(circuit: cirq.AbstractCircuit, inputs: Sequence[str] = ()) -
     """
     symbols = [*inputs, *sorted(set(map(str, cirq.parameter_names(circuit))) - set(inputs))]
     needed: list[str] = []
-    body: list[ast.Statement] = []
+    body: list[ast.Statement | ast.Pragma] = []
     bits: dict[str, int] = {}
     for op in circuit.all_operations():
         if cirq.is_measurement(op):
@@ -162,7 +165,7 @@ def circuit_program(circuit: cirq.AbstractCircuit, inputs: Sequence[str] = ()) -
         needed.extend(n for n in needs if n not in needed)
         body.append(statement)
     qubits = sorted(circuit.all_qubits())
-    header: list[ast.Statement] = [ast.Include("stdgates.inc")]
+    header: list[ast.Statement | ast.Pragma] = [ast.Include("stdgates.inc")]
     header += [ast.IODeclaration(ast.IOKeyword.input, ast.FloatType(ast.IntegerLiteral(64)),
                                  identifier(name)) for name in symbols]
     header += [NATIVE_GATES[name].definition() for name in NATIVE_GATES if name in needed]
