@@ -258,8 +258,6 @@ class _Progress:
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
-    import dataclasses
-
     from qru_compile.train.cross_validation import cross_validate
     from qru_compile.train.data import check_dataset, load_csv
     from qru_compile.train.oscillation_task import oscillation_restarts
@@ -288,7 +286,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
                                    ("noise", args.noise or None),
                                    ("shots", args.shots),
                                    ("refit_epochs", args.refit_epochs)) if v is not None}
-    config = dataclasses.replace(defaults.config, **overrides)
+    config = defaults.training_config(**overrides)
     if args.data is None:
         model = defaults.model_for(config)
     val_fraction = args.val_fraction if args.val_fraction is not None else defaults.val_fraction

@@ -213,3 +213,14 @@ def test_refit_phase_continues_from_the_trained_parameters_under_a_refitted_mode
     np.testing.assert_array_equal(again.params, refitted.params)
     with pytest.raises(qc.InputError, match="refit_epochs must be at least 0 and needs noise"):
         TrainConfig(refit_epochs=3)
+
+
+def test_noise_training_of_a_task_refits_by_default():
+    from qru_compile.train.tasks import get_task
+
+    task = get_task("digits")
+    assert task.training_config().refit_epochs == 0
+    noisy = task.training_config(device="willow_pink", noise=True)
+    assert noisy.refit_epochs == task.refit_epochs_under_noise > 0
+    assert task.training_config(device="willow_pink", noise=True, refit_epochs=0).refit_epochs == 0
+    assert noisy.epochs == task.config.epochs
