@@ -129,7 +129,7 @@ def _executables(circuit: cirq.FrozenCircuit, measured: Mapping[str, cirq.Qid]
     return {"Z": z.freeze(), "X": x.freeze()}
 
 
-def compile(
+def compile(  # shadows the builtin: the natural name, as in qc.compile
     model: QRUModel,
     device: str | Device = "rainbow",
     gateset: str | None = None,

@@ -321,7 +321,7 @@ def _run_basis(processor: Any, circuit: cirq.AbstractCircuit, resolvers: Sequenc
                                       device_config_name=config).results()
     except QRUError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # an engine failure is reported in one line
         message = (str(exc).strip().splitlines() or [""])[0][:300]
         raise BackendError(f"{where}: run_sweep failed: {type(exc).__name__}: {message}") from exc
     if len(results) != len(resolvers):

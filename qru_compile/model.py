@@ -120,7 +120,7 @@ class QRUModel:
     this machine's memory holds); larger ones raise :class:`ModelError` at construction.
     """
 
-    I: int
+    I: int  # the paper's notation
     H: int
     L: int
     gate: str = "rx"

@@ -66,7 +66,8 @@ def _refused(capsys, directory: Path, argv: list[str]) -> str:
 
 
 def _no_training(monkeypatch) -> None:
-    monkeypatch.setattr(cross_validation, "fit", lambda *a, **k: pytest.fail("a finished fold was redone"))
+    monkeypatch.setattr(cross_validation, "fit",
+                        lambda *a, **k: pytest.fail("a finished fold was redone"))
 
 
 @pytest.fixture(scope="module")
@@ -293,7 +294,8 @@ def test_oscillation_restarts_resume_or_refuse(monkeypatch, tmp_path):
     first = oscillation_task.oscillation_restarts(config, restarts=2, output=tmp_path)
     assert json.loads((tmp_path / RUN_FILE).read_text())["restarts"] == 2
     mtimes = _mtimes(tmp_path)
-    monkeypatch.setattr(oscillation_task, "run_restart", lambda *a, **k: pytest.fail("restart redone"))
+    monkeypatch.setattr(oscillation_task, "run_restart",
+                        lambda *a, **k: pytest.fail("restart redone"))
     assert oscillation_task.oscillation_restarts(config, restarts=2, output=tmp_path) == first
     assert _mtimes(tmp_path)["restart1.json"] == mtimes["restart1.json"]
     before = _snapshot(tmp_path)

@@ -124,7 +124,8 @@ def test_cross_validation_resumes_finished_folds(tmp_path, monkeypatch):
     assert len(first["accuracy"]) == 2 and (tmp_path / "fold1.json").exists()
     assert (tmp_path / "fold0_loss.png").stat().st_size > 0
     assert set(first["baselines"]) == {"logistic regression", "MLP (8 hidden)"}
-    monkeypatch.setattr(cross_validation, "fit", lambda *a, **k: pytest.fail("a finished fold was redone"))
+    monkeypatch.setattr(cross_validation, "fit",
+                        lambda *a, **k: pytest.fail("a finished fold was redone"))
     again = cross_validation.cross_validate(TOY, data, config, folds=2, output=tmp_path, val_fraction=0.2)
     assert again["accuracy"] == first["accuracy"]
 

@@ -45,8 +45,8 @@ def oscillation_baselines(seed: int, *, windows: tuple[int, ...] = (1, 4), conte
     For each window ``k``, a linear model and a one-hidden-layer MLP (8 units) predict
     ``y(n+1)`` from the last ``k`` values, fitted on both series' one-step pairs with
     ``n < context``; the test feeds the first ``context`` points and predicts ``horizon`` more,
-    each prediction fed back, as :func:`qru_compile.train.oscillation_task.autoregressive_mse` does for the
-    QRU. ``k = 1`` sees what one QRU step sees, without its hidden state; a sum of two damped
+    each prediction fed back, as
+    :func:`qru_compile.train.oscillation_task.autoregressive_mse` does for the QRU. ``k = 1`` sees what one QRU step sees, without its hidden state; a sum of two damped
     sinusoids obeys a linear recurrence of order 4, so the linear model with ``k = 4`` is exact.
 
     Returns:

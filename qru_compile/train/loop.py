@@ -51,8 +51,9 @@ class TrainConfig:
     state-vector engine's backward sweep, up to 10x faster for the MNIST preset). ``noise``
     trains under a fitted model of what ``device`` reports (noise injection, see
     :mod:`qru_compile.train.noise_injection`), with ``shots`` per basis and step if given;
-    ``refit_epochs`` then adds a second phase (:func:`~qru_compile.train.cross_validation.run_fold`): the
-    observation model refitted at the trained parameters, and that many epochs more. The
+    ``refit_epochs`` then adds a second phase
+    (:func:`~qru_compile.train.cross_validation.run_fold`): the observation model refitted at
+    the trained parameters, and that many epochs more. The
     device enters through that model only, and training runs the logical step (the compiled
     one computes the same function, which compilation verifies; the engine runs the logical one
     2.5x faster for WDBC). Bad values raise :class:`InputError`.
