@@ -24,6 +24,7 @@ from qru_compile.errors import (
 from qru_compile.export import export_qasm3, import_qasm3
 from qru_compile.lowering import AngleMap, LoweredStep, lower
 from qru_compile.model import GATE_PARAMETERS, PRESETS, QRUModel, Readout
+from qru_compile.sequence_program import SequenceProgram, coherent_program, verify_constant_depth
 from qru_compile.sim import SequenceResult, simulate_sequence
 from qru_compile.train import loss_and_gradient
 from qru_compile.version import __version__
@@ -47,8 +48,10 @@ __all__ = [
     "QRUError",
     "QRUModel",
     "Readout",
+    "SequenceProgram",
     "SequenceResult",
     "__version__",
+    "coherent_program",
     "compile",
     "default_pipeline",
     "export_qasm3",
@@ -58,4 +61,5 @@ __all__ = [
     "loss_and_gradient",
     "lower",
     "simulate_sequence",
+    "verify_constant_depth",
 ]

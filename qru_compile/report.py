@@ -7,7 +7,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import cirq
@@ -171,29 +171,93 @@ class PassRecord:
 
 
 @dataclasses.dataclass(frozen=True)
-class DepthCertificate:
-    """Evidence that the per-step circuit does not depend on the sequence length.
-
-    For each sequence length T the compiled program is T executions of step circuits; the
-    certificate records the distinct step circuits (by fingerprint) and their depths.
+class ExecutionCost:
+    """What one execution of a step costs (measurements included).
 
     Attributes:
-        lengths: the sequence lengths checked.
-        fingerprints: for each length, the distinct fingerprints of its step circuits.
-        depths: for each length, the distinct depths of its step circuits.
-        two_qubit_depths: likewise for the two-qubit depth.
-        constant: True when every length uses one and the same circuit with one depth.
+        basis: its measurement basis.
+        fingerprint: a content hash of its circuit.
+        depth: moments.
+        two_qubit_depth: longest chain of two-qubit gates.
+        duration_ns: critical-path duration, or None where the device cannot time it.
+        fidelity: estimated fidelity, or None without calibration.
+    """
+
+    basis: str
+    fingerprint: str
+    depth: int
+    two_qubit_depth: int
+    duration_ns: float | None
+    fidelity: float | None
+
+    @classmethod
+    def of(cls, basis: str, digest: str, metrics: CircuitMetrics) -> ExecutionCost:
+        """The cost of an execution with ``metrics``."""
+        return cls(basis, digest, metrics.depth, metrics.two_qubit_depth, metrics.duration_ns,
+                   metrics.fidelity)
+
+
+@dataclasses.dataclass(frozen=True)
+class LengthCost:
+    """What a sequence of ``length`` steps costs: its executions and the deepest of them."""
+
+    length: int
+    executions: int
+    shots: int | None
+    max_depth: int
+    max_two_qubit_depth: int
+    max_duration_ns: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class DepthCertificate:
+    """The verdict of :func:`~qru_compile.sequence_program.verify_constant_depth` on a
+    sequence program.
+
+    Attributes:
+        lengths: the sequence lengths built and checked.
+        constant: True when no problem was found: every execution starts from ``|0...0>``
+            and serves one step, and every step runs step 0's executions.
+        problems: why the depth is not constant (each names the length, step or execution).
+        executions: the cost of each execution of step 0.
+        per_length: per length, the executions (and shots) of a sequence and its deepest one.
+        depth_per_step: growth of the deepest execution's depth per step (least squares over
+            ``per_length``; 0 when constant).
+        notes: what the device supports of the program.
     """
 
     lengths: tuple[int, ...]
-    fingerprints: tuple[tuple[str, ...], ...]
-    depths: tuple[tuple[int, ...], ...]
-    two_qubit_depths: tuple[tuple[int, ...], ...]
     constant: bool
+    problems: tuple[str, ...]
+    executions: tuple[ExecutionCost, ...]
+    per_length: tuple[LengthCost, ...]
+    depth_per_step: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def executions_per_step(self) -> int:
+        """Executions per time step (a sequence of T steps runs ``T`` times as many)."""
+        return len(self.executions)
+
+    def summary(self) -> str:
+        """One line: the verdict, the per-execution cost and the per-sequence growth."""
+        lengths = ", ".join(map(str, self.lengths))
+        if not self.constant:
+            depths = ", ".join(f"{r.max_depth} at T={r.length}" for r in self.per_length)
+            return (f"NOT constant depth (T = {lengths}): {self.problems[0]}; deepest execution "
+                    f"{depths} (about {self.depth_per_step:.0f} moments more per step)")
+        costs = "; ".join(
+            f"{c.basis}: depth {c.depth}, two-qubit depth {c.two_qubit_depth}"
+            + ("" if c.duration_ns is None else f", {c.duration_ns:g} ns")
+            + ("" if c.fidelity is None else f", fidelity {c.fidelity:.4f}")
+            for c in self.executions)
+        return (f"constant depth, verified on the sequence program (T = {lengths}): every "
+                f"execution starts from |0...0> and runs one step ({costs}); a sequence of T "
+                f"steps runs {self.executions_per_step}T executions")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
-        return dataclasses.asdict(self)
+        return {**dataclasses.asdict(self), "executions_per_step": self.executions_per_step}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -274,9 +338,7 @@ class CompileReport:
             f"{self.model} on {self.device} ({self.gateset}): per step {m.two_qubit} two-qubit "
             f"gates, depth {m.depth}, two-qubit depth {m.two_qubit_depth}, "
             f"duration {duration} (without measurement), estimated fidelity {fidelity}",
-            f"constant-depth certificate: sequence lengths {', '.join(map(str, c.lengths))} run "
-            f"{'one and the same' if c.constant else 'DIFFERENT'} step circuit "
-            f"(fingerprint {c.fingerprints[0][0]}, depth {c.depths[0][0]})",
+            f"certificate: {c.summary()}",
             f"compile time {self.total_seconds:.2f} s",
         ]
         for basis, metrics in self.executables.items():
@@ -312,26 +374,3 @@ def _metric_cells(m: CircuitMetrics) -> list[Any]:
 def fingerprint(circuit: cirq.AbstractCircuit) -> str:
     """A short content hash of a circuit (stable across runs)."""
     return hashlib.sha256(repr(cirq.FrozenCircuit(circuit)).encode()).hexdigest()[:12]
-
-
-def depth_certificate(
-    step_circuits: Mapping[int, Sequence[cirq.AbstractCircuit]]
-) -> DepthCertificate:
-    """Certificate from the step circuits each sequence length would execute."""
-    lengths = tuple(sorted(step_circuits))
-    fingerprints, depths, two_depths = [], [], []
-    cache: dict[int, tuple[str, int, int]] = {}
-    for length in lengths:
-        seen = set()
-        for circuit in step_circuits[length]:
-            if id(circuit) not in cache:
-                m = circuit_metrics(circuit)
-                cache[id(circuit)] = (fingerprint(circuit), m.depth, m.two_qubit_depth)
-            seen.add(cache[id(circuit)])
-        fingerprints.append(tuple(sorted({s[0] for s in seen})))
-        depths.append(tuple(sorted({s[1] for s in seen})))
-        two_depths.append(tuple(sorted({s[2] for s in seen})))
-    constant = len({f for fs in fingerprints for f in fs}) == 1 and \
-        len({d for ds in depths for d in ds}) == 1
-    return DepthCertificate(lengths, tuple(fingerprints), tuple(depths), tuple(two_depths),
-                            constant)
