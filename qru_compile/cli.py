@@ -25,6 +25,7 @@ from qru_compile.errors import InputError, OptionError, QRUError
 from qru_compile.executor import LocalExecutor, open_executor
 from qru_compile.export.qasm3 import BASES
 from qru_compile.files import read_json
+from qru_compile.gatesets import known_gatesets
 from qru_compile.lowering import logical_metrics, lower
 from qru_compile.model import PRESETS, QRUModel
 from qru_compile.paths import output_directory, output_file, plain_file_name
@@ -442,7 +443,7 @@ def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
     """MODEL, --device and --gateset, shared by the commands that compile."""
     parser.add_argument("model", help="preset name or model JSON file")
     parser.add_argument("--device", required=True, help="device name (see `qru devices`)")
-    parser.add_argument("--gateset", choices=["cz", "sqrt_iswap", "sycamore"],
+    parser.add_argument("--gateset", choices=known_gatesets(),
                         help="native gateset (default: the device's first)")
 
 
@@ -506,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("models", nargs="+", help="preset names or model JSON files")
     sweep.add_argument("--devices", required=True, type=options.name_list,
                        help="comma-separated device names, or 'google' for all Google devices")
-    sweep.add_argument("--gateset", choices=["cz", "sqrt_iswap", "sycamore"],
+    sweep.add_argument("--gateset", choices=known_gatesets(),
                        help="two-qubit gateset (default: each device's own)")
     sweep.add_argument("--seed", type=options.seed, default=0,
                        help="placement/routing tie-break seed")

@@ -13,6 +13,7 @@ import numpy as np
 
 from qru_compile import validation
 from qru_compile.devices import Device, get_device
+from qru_compile.facts import LOWERED_FACTS
 from qru_compile.lowering import LoweredStep, lower
 from qru_compile.model import QRUModel
 from qru_compile.passes import (
@@ -168,7 +169,8 @@ def compile(  # shadows the builtin: the natural name, as in qc.compile
     step = lower(model)
     ctx = CompileContext(device=target, gateset=gateset, step=step, audit=audit, seed=seed)
     pipeline = pipeline or default_pipeline(verify_equivalence=verify_equivalence)
-    unit, records = pipeline.run(CompilationUnit(circuit=step.circuit), ctx, callback)
+    unit, records = pipeline.run(CompilationUnit(step.circuit, facts=LOWERED_FACTS), ctx,
+                                  callback)
     start = unit.initial_layout_or_identity(step.qubits)
     final = unit.final_layout(step.measured_qubits)
     measured = {q.name: final[q] for q in step.measured_qubits}

@@ -8,16 +8,17 @@ fact holds, else a reason naming the offending operation.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import cirq
 import networkx as nx
 
 from qru_compile import equivalence, gatesets, shiftability
+from qru_compile.errors import ContractError
 
 if TYPE_CHECKING:
-    from qru_compile.pipeline import CompilationUnit, CompileContext
+    from qru_compile.unit import CompilationUnit, CompileContext
 
 
 class Fact(enum.Enum):
@@ -30,6 +31,16 @@ class Fact(enum.Enum):
     DEVICE_VALID = "the device's own validator accepts the circuit"
     SHIFTABLE = "every angle slot is the angle of exactly one rotation gate"
     EQUIVALENT = "the circuit prepares the logical step's state on data and hidden qubits"
+    CSWAP_FITS = ("every controlled-SWAP acts on qubits where a stored decomposition fits the "
+                  "couplers")
+
+
+#: Facts of a freshly lowered step (on logical qubits every pair counts as coupled).
+LOWERED_FACTS = frozenset({Fact.SHIFTABLE, Fact.EQUIVALENT, Fact.CSWAP_FITS})
+#: Facts whose check simulates the circuit: checked before a pass only in audit mode.
+EXPENSIVE = frozenset({Fact.EQUIVALENT})
+
+Check = Callable[["CompilationUnit", "CompileContext"], "str | None"]
 
 
 def _max_2q(unit: CompilationUnit, ctx: CompileContext) -> str | None:
@@ -94,7 +105,7 @@ def _equivalent(unit: CompilationUnit, ctx: CompileContext) -> str | None:
     )
 
 
-CHECKS: Mapping[Fact, Callable[[CompilationUnit, CompileContext], str | None]] = {
+CHECKS: dict[Fact, Check] = {
     Fact.MAX_2Q: _max_2q,
     Fact.ON_DEVICE: _on_device,
     Fact.CONNECTED: _connected,
@@ -105,8 +116,20 @@ CHECKS: Mapping[Fact, Callable[[CompilationUnit, CompileContext], str | None]] =
 }
 
 
+def register_check(fact: Fact, check: Check) -> None:
+    """Set the check of ``fact``, for a fact whose check reads data that lives with a pass
+    (the controlled-SWAP table: importing it here would import the passes)."""
+    CHECKS[fact] = check
+
+
 def check(fact: Fact, unit: CompilationUnit, ctx: CompileContext) -> str | None:
-    """None if ``fact`` holds for ``unit``, else the reason it does not."""
+    """None if ``fact`` holds for ``unit``, else the reason it does not.
+
+    Raises:
+        ContractError: for a fact without a check (its module was never imported).
+    """
+    if fact not in CHECKS:
+        raise ContractError(f"no check registered for {fact.name}")
     return CHECKS[fact](unit, ctx)
 
 

@@ -3,95 +3,31 @@
 * A :class:`Pass` is a frozen dataclass whose fields are its options. It declares the facts
   it ``requires``, ``ensures`` and ``preserves`` (every other fact is cleared), and its ``run``
   returns a new :class:`CompilationUnit`; it never mutates its input, so passes can be reused.
+  An ``analysis`` pass leaves the circuit alone, so the framework keeps every fact for it
+  (it declares no ``preserves``).
 * A :class:`Pipeline` is a tuple of named :class:`Stage` s. Building one folds the contracts,
   ``facts_after = (facts_before & preserves) | ensures``, and raises ContractError when a pass
   requires a fact that is not established at that point.
-* Running one times every pass, records metrics, calls an optional callback, and in audit mode
-  re-checks every fact after every pass (PostconditionError names the pass that lied).
+* Running one starts from the facts the unit carries: the contracts are folded from them first,
+  so a unit that lacks a fact some pass requires fails before any pass runs. Before each pass
+  its required facts are checked on the unit, as tket checks a pass's predicates on every
+  application (the simulation behind EQUIVALENT only in audit mode); audit mode also re-checks
+  every fact a pass promised after it (PostconditionError names the pass that lied). Each
+  pass's options go into its report record.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping, Sequence
-from types import MappingProxyType
-from typing import Any, ClassVar, Literal
-
-import cirq
+from collections.abc import Callable, Sequence
+from typing import ClassVar, Literal
 
 from qru_compile import facts as facts_module
-from qru_compile.devices import Device
 from qru_compile.errors import ContractError, PostconditionError, PreconditionError
-from qru_compile.facts import Fact
-from qru_compile.lowering import LoweredStep
+from qru_compile.facts import LOWERED_FACTS, Fact
 from qru_compile.report import CircuitMetrics, PassRecord, circuit_metrics
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class CompilationUnit:
-    """The state handed from pass to pass.
-
-    Attributes:
-        circuit: the step circuit so far.
-        initial_layout: logical qubit -> physical qubit at the start of the step; None while
-            the circuit is still on logical qubits.
-        final_permutation: physical qubit where a state starts -> physical qubit where it ends,
-            for every qubit that routing moved (others stay put).
-        facts: the facts established for this unit.
-    """
-
-    circuit: cirq.FrozenCircuit
-    initial_layout: Mapping[cirq.Qid, cirq.Qid] | None = None
-    final_permutation: Mapping[cirq.Qid, cirq.Qid] = dataclasses.field(
-        default_factory=lambda: MappingProxyType({})
-    )
-    facts: frozenset[Fact] = frozenset()
-
-    def initial_layout_or_identity(self, logical: Sequence[cirq.Qid]) -> dict[cirq.Qid, cirq.Qid]:
-        """Where each logical qubit starts (itself, before placement)."""
-        if self.initial_layout is None:
-            return {q: q for q in logical}
-        return dict(self.initial_layout)
-
-    def final_layout(self, logical: Sequence[cirq.Qid]) -> dict[cirq.Qid, cirq.Qid]:
-        """Where each of the given logical qubits ends."""
-        start = self.initial_layout_or_identity(logical)
-        return {q: self.final_permutation.get(start[q], start[q]) for q in logical}
-
-    def replace(self, **changes: Any) -> CompilationUnit:
-        """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
-
-
-@dataclasses.dataclass(frozen=True)
-class CompileContext:
-    """Read-only options shared by all passes of one compilation.
-
-    Attributes:
-        device: the target device.
-        gateset: the native gateset name.
-        step: the lowered logical step (slots, qubits, reference circuit).
-        audit: re-check every fact after every pass.
-        seed: seed for randomised search and checks.
-        equivalence_trials: random draws per equivalence check.
-    """
-
-    device: Device
-    gateset: str
-    step: LoweredStep
-    audit: bool = False
-    seed: int = 0
-    equivalence_trials: int = 2
-
-
-@dataclasses.dataclass(frozen=True)
-class PassResult:
-    """What a pass returns: the new unit and notes for the report."""
-
-    unit: CompilationUnit
-    notes: tuple[str, ...] = ()
-    data: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+from qru_compile.unit import CompilationUnit, CompileContext, PassResult
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +35,7 @@ class Pass:
     """Base class of compiler passes: a frozen dataclass whose fields are its options.
 
     Subclasses set the class variables and implement :meth:`run`. An ``analysis`` pass must
-    return the circuit unchanged (the pipeline enforces it).
+    return the circuit unchanged (the pipeline enforces it) and keeps every fact.
     """
 
     name: ClassVar[str] = "pass"
@@ -121,12 +57,16 @@ class Stage:
     passes: tuple[Pass, ...]
 
 
-def fold_contracts(stages: Sequence[Stage], initial: frozenset[Fact]) -> frozenset[Fact]:
-    """The facts established after ``stages``, starting from ``initial``.
+def facts_after(p: Pass, facts: frozenset[Fact]) -> frozenset[Fact]:
+    """The facts established after ``p`` runs on a unit with ``facts``."""
+    if p.kind == "analysis":
+        return facts | p.ensures
+    return (facts & p.preserves) | p.ensures
 
-    Raises:
-        ContractError: if a pass requires a fact not established when it runs.
-    """
+
+def _first_unmet(stages: Sequence[Stage], initial: frozenset[Fact]
+                 ) -> tuple[frozenset[Fact], str | None]:
+    """The facts after ``stages`` from ``initial``, and the first unmet requirement, if any."""
     current = initial
     cleared_by: dict[Fact, str] = {}
     for stage in stages:
@@ -139,14 +79,24 @@ def fold_contracts(stages: Sequence[Stage], initial: frozenset[Fact]) -> frozens
                        else ", never established before it")
                     for fact in sorted(missing, key=lambda f: f.name)
                 )
-                raise ContractError(
-                    f"pass {p.name!r} in stage {stage.name!r} requires {details}"
-                )
-            after = (current & p.preserves) | p.ensures
+                return current, f"pass {p.name!r} in stage {stage.name!r} requires {details}"
+            after = facts_after(p, current)
             for fact in current - after:
                 cleared_by[fact] = f"{p.name}"
             current = after
-    return current
+    return current, None
+
+
+def fold_contracts(stages: Sequence[Stage], initial: frozenset[Fact]) -> frozenset[Fact]:
+    """The facts established after ``stages``, starting from ``initial``.
+
+    Raises:
+        ContractError: if a pass requires a fact not established when it runs.
+    """
+    facts, unmet = _first_unmet(stages, initial)
+    if unmet is not None:
+        raise ContractError(unmet)
+    return facts
 
 
 Callback = Callable[[PassRecord, CompilationUnit], None]
@@ -162,7 +112,7 @@ class Pipeline:
     """
 
     stages: tuple[Stage, ...]
-    initial_facts: frozenset[Fact] = frozenset({Fact.SHIFTABLE, Fact.EQUIVALENT})
+    initial_facts: frozenset[Fact] = LOWERED_FACTS
 
     def __post_init__(self) -> None:
         fold_contracts(self.stages, self.initial_facts)
@@ -183,13 +133,27 @@ class Pipeline:
     def run(
         self, unit: CompilationUnit, ctx: CompileContext, callback: Callback | None = None
     ) -> tuple[CompilationUnit, tuple[PassRecord, ...]]:
-        """Run every pass; returns the final unit and one record per pass."""
+        """Run every pass on ``unit``, from the facts it carries.
+
+        Returns:
+            The final unit and one record per pass.
+
+        Raises:
+            PreconditionError: before any pass runs, if some pass requires a fact that
+                ``unit.facts`` and the passes before it do not establish; before a pass, if a
+                fact it requires does not hold for the unit it gets.
+            PostconditionError: if an analysis pass changed the circuit, or (audit mode) a
+                pass's promised fact does not hold.
+        """
+        _, unmet = _first_unmet(self.stages, unit.facts)
+        if unmet is not None:
+            given = ", ".join(sorted(f.name for f in unit.facts)) or "none"
+            raise PreconditionError(f"{unmet} (the unit's facts: {given})")
         records: list[PassRecord] = []
-        unit = unit.replace(facts=self.initial_facts)
         for stage in self.stages:
             for p in stage.passes:
-                if ctx.audit:
-                    _audit(p, stage, unit, ctx, p.requires, PreconditionError, "requires")
+                checked = p.requires if ctx.audit else p.requires - facts_module.EXPENSIVE
+                _audit(p, stage, unit, ctx, checked, PreconditionError, "requires")
                 start = time.perf_counter()
                 result = p.run(unit, ctx)
                 seconds = time.perf_counter() - start
@@ -199,7 +163,7 @@ class Pipeline:
                     raise PostconditionError(
                         f"analysis pass {p.name!r} in stage {stage.name!r} changed the circuit"
                     )
-                new_facts = (unit.facts & p.preserves) | p.ensures
+                new_facts = facts_after(p, unit.facts)
                 unit = result.unit.replace(facts=new_facts)
                 if ctx.audit:
                     _audit(p, stage, unit, ctx, new_facts, PostconditionError, "promised")
@@ -210,6 +174,7 @@ class Pipeline:
                     metrics=circuit_metrics(unit.circuit, ctx.device, ctx.gateset),
                     notes=result.notes,
                     data=dict(result.data),
+                    options=dataclasses.asdict(p),
                 )
                 records.append(record)
                 if callback is not None:
@@ -237,5 +202,6 @@ __all__ = [
     "PassResult",
     "Pipeline",
     "Stage",
+    "facts_after",
     "fold_contracts",
 ]

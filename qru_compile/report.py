@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import cirq
 import cirq_google
 
+from qru_compile.gatesets import gateset_of
 from qru_compile.tables import markdown_table, text_table
 
 if TYPE_CHECKING:
@@ -80,9 +81,8 @@ def _duration_key(op: cirq.Operation) -> str | None:
     if len(op.qubits) == 1 and isinstance(gate, (cirq.PhasedXZGate, cirq.XPowGate,
                                                  cirq.YPowGate, cirq.PhasedXPowGate)):
         return "1q"
-    label = gate_label(op)
-    return {"CZ": "cz", "SQRT_ISWAP": "sqrt_iswap", "SQRT_ISWAP_INV": "sqrt_iswap",
-            "SYC": "sycamore"}.get(label)
+    native = gateset_of(gate) if len(op.qubits) == 2 else None
+    return None if native is None else native.name
 
 
 def _op_error(op: cirq.Operation, device: Device, gateset: str) -> float | None:
@@ -154,7 +154,8 @@ def circuit_metrics(
 
 @dataclasses.dataclass(frozen=True)
 class PassRecord:
-    """What one pass did: its stage, time, the metrics of its output and its notes."""
+    """What one pass did: its stage, time, the metrics of its output, its notes and data, and
+    the options it ran with (its dataclass fields)."""
 
     stage: str
     name: str
@@ -162,12 +163,13 @@ class PassRecord:
     metrics: CircuitMetrics
     notes: tuple[str, ...] = ()
     data: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
         return {"stage": self.stage, "pass": self.name, "seconds": self.seconds,
                 "metrics": self.metrics.to_dict(), "notes": list(self.notes),
-                "data": dict(self.data)}
+                "data": dict(self.data), "options": dict(self.options)}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,8 +7,8 @@ import pytest
 import qru_compile as qc
 from qru_compile.compiler import CERTIFICATE_LENGTHS
 from qru_compile.devices import get_device
-from qru_compile.equivalence import check_equivalent
 from qru_compile.shiftability import check_shiftable
+from qru_compile.testing import assert_compiled_step_equivalent
 
 # Two-qubit gates per step on rainbow measured for Cirq's own flow (94 / 61 / 113); the
 # compiler must stay at or below 0.6 of them (a deterministic regression bound, not a timing).
@@ -112,11 +112,13 @@ def test_other_gatesets_and_topologies(device, gateset):
 def test_custom_model_compiles_equivalently():
     model = qc.QRUModel(I=3, H=5, L=2, gate="u2", layer_gates=("rot", "rz"))
     result = qc.compile(model, "weber", audit=True, verify_equivalence=True)
-    identity = result.initial_layout
-    assert check_equivalent(
-        result.step, result.circuit,
-        {q: result.measured_qubits[q.name] for q in result.step.measured_qubits},
-        {q: identity[q.name] for q in result.step.qubits}, trials=2, seed=5) is None
+    assert_compiled_step_equivalent(result, seed=5)
+    # the assertion can fail: without its last two-qubit gate the step is another channel
+    operations = list(result.circuit.all_operations())
+    last = max(i for i, op in enumerate(operations) if len(op.qubits) == 2)
+    broken = cirq.Circuit(operations[:last] + operations[last + 1:])
+    with pytest.raises(AssertionError, match="differs from the logical one"):
+        assert_compiled_step_equivalent(result, circuit=broken, seed=5)
 
 
 def test_same_seed_same_result_and_resolver_binds_every_slot():

@@ -2,9 +2,9 @@ import cirq
 import pytest
 
 import qru_compile as qc
+from qru_compile.passes.ancillas import fresh_ancillas
 from qru_compile.passes.cswap import DecomposeCSwap, choose
 from qru_compile.passes.cswap_table import decompositions, fresh_ancilla_costs
-from qru_compile.passes.routing import fresh_ancillas
 from qru_compile.testing import cswap_infidelity
 
 LINE = dict(zip("cta", cirq.LineQubit.range(3)))
@@ -89,7 +89,7 @@ def test_line_connectivity_decides_the_pattern():
 def test_decompose_pass_on_the_logical_step_is_equivalent():
     from qru_compile.equivalence import check_equivalent
     from qru_compile.lowering import lower
-    from qru_compile.pipeline import CompilationUnit, CompileContext
+    from qru_compile.unit import CompilationUnit, CompileContext
 
     model = qc.QRUModel.preset("wdbc")
     step = lower(model)

@@ -5,7 +5,7 @@ import cirq
 import pytest
 
 import qru_compile as qc
-from qru_compile.facts import Fact
+from qru_compile.facts import LOWERED_FACTS, Fact
 from qru_compile.lowering import lower
 from qru_compile.passes import (
     DecomposeCSwap,
@@ -13,6 +13,7 @@ from qru_compile.passes import (
     PlaceQubits,
     RouteOnDevice,
     VerifyDevice,
+    VerifyShiftable,
 )
 from qru_compile.pipeline import (
     CompilationUnit,
@@ -91,7 +92,7 @@ class DropsAGate(Pass):
 def test_audit_mode_catches_a_pass_that_lies(liar, fact):
     pipeline = Pipeline((Stage("lie", (liar,)),))
     ctx = _ctx()
-    unit = CompilationUnit(ctx.step.circuit)
+    unit = CompilationUnit(ctx.step.circuit, facts=LOWERED_FACTS)
     with pytest.raises(qc.PostconditionError, match=rf"pass '{liar.name}' .* promised {fact}"):
         pipeline.run(unit, ctx)
     # without audit the lie goes unnoticed by the pipeline (the verify stage exists for that)
@@ -126,13 +127,61 @@ def test_passes_are_frozen_and_a_pipeline_is_reusable():
     assert third.circuit != first.circuit
 
 
-def test_callback_sees_every_pass_with_timing():
+def test_callback_sees_every_pass_its_options_and_the_unit_measured():
     seen = []
-    qc.compile(qc.QRUModel.preset("wdbc"), "rainbow",
-               callback=lambda record, unit: seen.append((record.stage, record.name,
-                                                          record.seconds, len(unit.circuit))))
-    assert [s[:2] for s in seen] == [
+    result = qc.compile(qc.QRUModel.preset("wdbc"), "rainbow",
+                        callback=lambda record, unit: seen.append((record, unit)))
+    assert [(r.stage, r.name) for r, _ in seen] == [
         ("layout", "place"), ("route", "route"), ("decompose", "decompose_cswap"),
         ("native", "map_to_native"), ("optimize", "merge_1q"), ("verify", "verify_device"),
         ("verify", "verify_shiftable")]
-    assert all(s[2] >= 0 for s in seen)
+    assert [r.metrics.depth for r, _ in seen] == \
+        [sum(1 for moment in unit.circuit if moment.operations) for _, unit in seen]
+    assert seen[-1][1].circuit == result.circuit
+    assert seen[0][0].options == {"regions": 3, "per_pattern": 200, "lookahead": 12}
+    assert result.report.to_dict()["passes"][1]["options"] == {"lookahead": 12}
+
+
+@dataclasses.dataclass(frozen=True)
+class Records(Pass):
+    """Requires MAX_2Q and keeps it; remembers that it ran."""
+
+    name: ClassVar[str] = "records"
+    requires: ClassVar[frozenset[Fact]] = frozenset({Fact.MAX_2Q})
+    preserves: ClassVar[frozenset[Fact]] = frozenset({Fact.MAX_2Q})
+    ran: list = dataclasses.field(default_factory=list)
+
+    def run(self, unit, ctx):
+        self.ran.append(unit)
+        return PassResult(unit)
+
+
+def test_a_unit_lacking_a_required_fact_fails_before_any_pass_runs():
+    first, second = Records(), Records()
+    # built for units that have MAX_2Q
+    pipeline = Pipeline((Stage("a", (first,)), Stage("b", (second,))),
+                        initial_facts=frozenset({Fact.MAX_2Q}))
+    ctx = _ctx(audit=False)
+    unit = CompilationUnit(ctx.step.circuit, facts=LOWERED_FACTS)
+    with pytest.raises(qc.PreconditionError,
+                       match=r"pass 'records' in stage 'a' requires MAX_2Q .*never established"):
+        pipeline.run(unit, ctx)
+    assert first.ran == [] and second.ran == []
+
+
+def test_required_facts_are_checked_on_every_run_without_audit():
+    """A unit that claims a fact it lacks is caught before the pass that relies on it."""
+    ctx = _ctx(audit=False)
+    pipeline = Pipeline((Stage("route", (RouteOnDevice(),)),),
+                        initial_facts=LOWERED_FACTS | {Fact.ON_DEVICE})
+    unit = CompilationUnit(ctx.step.circuit, facts=LOWERED_FACTS | {Fact.ON_DEVICE})
+    with pytest.raises(qc.PreconditionError,
+                       match=r"pass 'route' in stage 'route': requires ON_DEVICE .* qubit a0 "
+                             r"is not on device rainbow"):
+        pipeline.run(unit, ctx)
+
+
+def test_an_analysis_pass_keeps_every_fact():
+    pipeline = Pipeline((Stage("a", (DecomposeCSwap(),)), Stage("check", (VerifyShiftable(),)),
+                         Stage("native", (MapToNative(),))))
+    assert {Fact.MAX_2Q, Fact.NATIVE, Fact.SHIFTABLE} <= pipeline.final_facts

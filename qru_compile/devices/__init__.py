@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 
-from qru_compile.devices.device import GATESET_NAMES, Device
+from qru_compile.devices.device import Device
 from qru_compile.devices.google import STATIC_DEVICES, VIRTUAL_PROCESSORS, google_device
 from qru_compile.devices.synthetic import grid_device, heavy_hex_device, line_device
 from qru_compile.errors import DeviceError
@@ -64,7 +64,6 @@ def _check_size(name: str, qubits: int, valid: bool) -> None:
 
 
 __all__ = [
-    "GATESET_NAMES",
     "GOOGLE_DEVICES",
     "Device",
     "get_device",

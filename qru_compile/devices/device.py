@@ -17,9 +17,7 @@ import cirq
 import networkx as nx
 
 from qru_compile.errors import DeviceError
-
-#: Native two-qubit gate of each gateset name.
-GATESET_NAMES: tuple[str, ...] = ("cz", "sqrt_iswap", "sycamore")
+from qru_compile.gatesets import known_gatesets
 
 
 def _empty() -> Mapping[Any, Any]:
@@ -34,7 +32,8 @@ class Device:
         name: the device name (as given to :func:`~qru_compile.devices.get_device`).
         qubits: all qubits, sorted.
         couplers: unordered qubit pairs that a two-qubit gate may act on.
-        gatesets: native gatesets, the default first; names from ``GATESET_NAMES``.
+        gatesets: native gatesets, the default first; names of registered gatesets
+            (:func:`~qru_compile.gatesets.known_gatesets`).
         durations_ns: gate durations in ns under the keys ``"1q"``, ``"z"`` (virtual Z),
             ``"cz"``, ``"sqrt_iswap"``, ``"sycamore"`` (where native) and ``"measure"``.
         duration_notes: where each duration comes from and what was corrected.
@@ -65,7 +64,7 @@ class Device:
                 f"gatesets {', '.join(self.gatesets)})")
 
     def __post_init__(self) -> None:
-        unknown = [g for g in self.gatesets if g not in GATESET_NAMES]
+        unknown = [g for g in self.gatesets if g not in known_gatesets()]
         if unknown or not self.gatesets:
             raise DeviceError(f"device {self.name!r}: unknown gatesets {unknown or self.gatesets}")
 

@@ -15,7 +15,6 @@ XEB; for the CZ gateset their sqrt-iSWAP errors stand in, and the device says so
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from types import MappingProxyType
 
 import cirq
@@ -23,30 +22,13 @@ import cirq_google
 from cirq_google.engine import virtual_engine_factory
 
 from qru_compile.devices.device import Device
+from qru_compile.gatesets import get_gateset, known_gatesets
 
 VIRTUAL_PROCESSORS = ("rainbow", "weber", "willow_pink")
 STATIC_DEVICES = ("Sycamore", "Sycamore23")
 
-_GATESET_OF_TARGET = {
-    "GoogleCZTargetGateset": "cz",
-    "SqrtIswapTargetGateset": "sqrt_iswap",
-    "SycamoreTargetGateset": "sycamore",
-}
-_GATESET_OF_NOISE_GATE = {
-    cirq.CZPowGate: "cz",
-    cirq.ISwapPowGate: "sqrt_iswap",
-    cirq_google.SycamoreGate: "sycamore",
-}
-_PROBE_GATES: Mapping[str, cirq.Gate] = {
-    "1q": cirq.PhasedXZGate(x_exponent=0.5, z_exponent=0, axis_phase_exponent=0),
-    "cz": cirq.CZ,
-    "sqrt_iswap": cirq.SQRT_ISWAP,
-    "sycamore": cirq_google.SYC,
-    "measure": cirq.MeasurementGate(1, key="m"),
-}
+_ONE_QUBIT_PROBE = cirq.PhasedXZGate(x_exponent=0.5, z_exponent=0, axis_phase_exponent=0)
 _MEASUREMENT_NS = 4000.0
-_GATE_KEYS_2Q = ("cz", "sqrt_iswap", "sycamore")
-_PREFERRED_ORDER = ("cz", "sqrt_iswap", "sycamore")
 
 
 def _metadata_duration(device: cirq_google.GridDevice, gate: cirq.Gate) -> float | None:
@@ -66,14 +48,18 @@ def google_device(name: str) -> Device:
         grid = virtual_engine_factory.create_device_from_processor_id(name)
         noise = virtual_engine_factory.load_device_noise_properties(name)
     metadata = grid.metadata
-    targets = [_GATESET_OF_TARGET[type(g).__name__] for g in metadata.compilation_target_gatesets]
-    gatesets = tuple(g for g in _PREFERRED_ORDER if g in targets)
+    targets = {type(g).__name__ for g in metadata.compilation_target_gatesets}
+    native = [get_gateset(name) for name in known_gatesets()
+              if get_gateset(name).google_target in targets]
+    gatesets = tuple(g.name for g in native)
 
     notes: list[str] = []
     durations: dict[str, float] = {"z": 0.0}
-    for key, gate in _PROBE_GATES.items():
-        if key in _GATE_KEYS_2Q and key not in gatesets:
-            continue
+    probes: dict[str, cirq.Gate] = {"1q": _ONE_QUBIT_PROBE,
+                                    **{g.name: g.two_qubit_gates[0] for g in native},
+                                    "measure": cirq.MeasurementGate(1, key="m")}
+    noise_gates = {g.noise_gate: g.name for g in native if g.noise_gate is not None}
+    for key, gate in probes.items():
         value = _metadata_duration(grid, gate)
         if key == "measure" and value is not None and value > 1e5:
             notes.append(
@@ -96,8 +82,8 @@ def google_device(name: str) -> Device:
         for op_id, error in noise.gate_pauli_errors.items():
             if op_id.gate_type is cirq.PhasedXZGate:
                 qubit_errors[op_id.qubits[0]] = float(error)
-            elif op_id.gate_type in _GATESET_OF_NOISE_GATE:
-                gateset = _GATESET_OF_NOISE_GATE[op_id.gate_type]
+            elif op_id.gate_type in noise_gates:
+                gateset = noise_gates[op_id.gate_type]
                 pair_errors.setdefault(gateset, {})[frozenset(op_id.qubits)] = float(error)
         readout = {q: float(sum(e) / 2) for q, e in noise.readout_errors.items()}
         error_notes.append(f"median calibration of {name} (cirq_google noise properties)")

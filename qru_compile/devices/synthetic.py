@@ -15,13 +15,12 @@ import cirq
 import networkx as nx
 
 from qru_compile.devices.device import Device
+from qru_compile.gatesets import get_gateset, known_gatesets
 
-SYNTHETIC_DURATIONS_NS = MappingProxyType(
-    {"1q": 25.0, "z": 0.0, "cz": 42.0, "sqrt_iswap": 32.0, "sycamore": 12.0, "measure": 600.0}
-)
+#: Durations of everything but the two-qubit gates (each gateset gives its own).
+_DURATIONS_NS = {"1q": 25.0, "z": 0.0, "measure": 600.0}
 _NOTE = ("synthetic device: durations of willow_pink (1q 25 ns, CZ 42 ns, measure 600 ns) and "
          "Sycamore (sqrt-iSWAP 32 ns, SYC 12 ns)",)
-_GATESETS = ("cz", "sqrt_iswap", "sycamore")
 
 
 def _device(name: str, qubits: Sequence[cirq.Qid],
@@ -30,8 +29,9 @@ def _device(name: str, qubits: Sequence[cirq.Qid],
         name=name,
         qubits=tuple(sorted(qubits)),
         couplers=frozenset(frozenset(e) for e in edges),
-        gatesets=_GATESETS,
-        durations_ns=SYNTHETIC_DURATIONS_NS,
+        gatesets=known_gatesets(),
+        durations_ns=MappingProxyType({**_DURATIONS_NS, **{
+            name: get_gateset(name).synthetic_duration_ns for name in known_gatesets()}}),
         duration_notes=_NOTE,
         error_notes=("synthetic device: no calibration data",),
     )

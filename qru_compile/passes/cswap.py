@@ -18,10 +18,11 @@ from typing import ClassVar
 import cirq
 
 from qru_compile.errors import CompileError
-from qru_compile.facts import Fact
+from qru_compile.facts import Fact, register_check
+from qru_compile.passes.ancillas import fresh_ancillas
 from qru_compile.passes.cswap_table import CSwapDecomposition, decompositions
-from qru_compile.passes.routing import fresh_ancillas
-from qru_compile.pipeline import CompilationUnit, CompileContext, Pass, PassResult
+from qru_compile.pipeline import Pass
+from qru_compile.unit import CompilationUnit, CompileContext, PassResult
 
 
 def _fits(decomposition: CSwapDecomposition, roles: dict[str, cirq.Qid],
@@ -66,31 +67,26 @@ class DecomposeCSwap(Pass):
     """Replace every controlled-SWAP by the cheapest stored decomposition that is valid for it.
 
     Contract:
-        Requires: nothing (on a placed circuit it honours the device couplers).
+        Requires: CSWAP_FITS (on a placed circuit, routing establishes it).
         Ensures: MAX_2Q.
         Preserves: ON_DEVICE, CONNECTED (decompositions use only coupled pairs of a connected
-            triple), SHIFTABLE, EQUIVALENT (exact, or exact on the fresh-ancilla inputs).
+            triple), SHIFTABLE, EQUIVALENT (exact, or exact on the fresh-ancilla inputs),
+            CSWAP_FITS (no controlled-SWAP is left).
         Not responsible for: other three-qubit gates; native gates.
     """
 
     name: ClassVar[str] = "decompose_cswap"
+    requires: ClassVar[frozenset[Fact]] = frozenset({Fact.CSWAP_FITS})
     ensures: ClassVar[frozenset[Fact]] = frozenset({Fact.MAX_2Q})
     preserves: ClassVar[frozenset[Fact]] = frozenset(
-        {Fact.ON_DEVICE, Fact.CONNECTED, Fact.SHIFTABLE, Fact.EQUIVALENT}
+        {Fact.ON_DEVICE, Fact.CONNECTED, Fact.SHIFTABLE, Fact.EQUIVALENT, Fact.CSWAP_FITS}
     )
 
     def run(self, unit: CompilationUnit, ctx: CompileContext) -> PassResult:
         circuit = unit.circuit
-        measured = frozenset(unit.final_layout(ctx.step.measured_qubits).values())
-        device_qubits = set(ctx.device.qubits)
+        coupled = _coupling(ctx)
         used: list[str] = []
-
-        def coupled(a: cirq.Qid, b: cirq.Qid) -> bool:
-            if a in device_qubits and b in device_qubits:
-                return ctx.device.are_coupled(a, b)
-            return True
-
-        fresh = fresh_ancillas(circuit, measured)
+        fresh = fresh_ancillas(circuit, _measured(unit, ctx))
         operations: list[cirq.Operation] = []
         for i, op in enumerate(circuit.all_operations()):
             if op.gate != cirq.CSWAP:
@@ -105,3 +101,35 @@ class DecomposeCSwap(Pass):
         new = cirq.FrozenCircuit(operations)
         return PassResult(unit.replace(circuit=new), notes=tuple(used),
                           data={"decompositions": used})
+
+
+def _measured(unit: CompilationUnit, ctx: CompileContext) -> frozenset[cirq.Qid]:
+    return frozenset(unit.final_layout(ctx.step.measured_qubits).values())
+
+
+def _coupling(ctx: CompileContext) -> Callable[[cirq.Qid, cirq.Qid], bool]:
+    """``coupled(a, b)``: a device coupler, or True where a qubit is not a device qubit."""
+    device_qubits = set(ctx.device.qubits)
+
+    def coupled(a: cirq.Qid, b: cirq.Qid) -> bool:
+        if a in device_qubits and b in device_qubits:
+            return ctx.device.are_coupled(a, b)
+        return True
+
+    return coupled
+
+
+def cswaps_fit(unit: CompilationUnit, ctx: CompileContext) -> str | None:
+    """The check of CSWAP_FITS: None if a stored decomposition fits every controlled-SWAP."""
+    coupled = _coupling(ctx)
+    fresh = fresh_ancillas(unit.circuit, _measured(unit, ctx))
+    for i, op in enumerate(unit.circuit.all_operations()):
+        if op.gate == cirq.CSWAP:
+            try:
+                choose(op, fresh.get(i), coupled, ctx.gateset)
+            except CompileError as exc:
+                return str(exc)
+    return None
+
+
+register_check(Fact.CSWAP_FITS, cswaps_fit)

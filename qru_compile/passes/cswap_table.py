@@ -27,11 +27,9 @@ from typing import Any, Literal
 import cirq
 import cirq_google
 
+from qru_compile.gatesets import get_gateset
+
 ROLES = ("c", "t", "a")
-#: The stored two-qubit gate name that is native to each gateset.
-NATIVE_GATE = {"cz": "cz", "sqrt_iswap": "sqrt_iswap", "sycamore": "syc"}
-#: Native gates a stored two-qubit gate of another kind costs after native mapping.
-_FOREIGN_GATE_COST = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,10 +57,9 @@ class CSwapDecomposition:
     two_qubit_gate: str = "cz"
 
     def native_cost(self, gateset: str) -> int:
-        """Two-qubit gates it costs once mapped to ``gateset`` (a foreign gate costs two)."""
-        if NATIVE_GATE[gateset] == self.two_qubit_gate:
-            return self.two_qubit_count
-        return _FOREIGN_GATE_COST * self.two_qubit_count
+        """Two-qubit gates it costs once mapped to ``gateset``
+        (:meth:`~qru_compile.gatesets.TargetGateset.stored_gate_cost` per stored gate)."""
+        return get_gateset(gateset).stored_gate_cost(self.two_qubit_gate) * self.two_qubit_count
 
     @property
     def edges(self) -> frozenset[frozenset[str]]:

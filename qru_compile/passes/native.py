@@ -18,7 +18,8 @@ import cirq
 from qru_compile.errors import CompileError
 from qru_compile.facts import Fact
 from qru_compile.gatesets import cirq_target_gateset
-from qru_compile.pipeline import CompilationUnit, CompileContext, Pass, PassResult
+from qru_compile.pipeline import Pass
+from qru_compile.unit import CompilationUnit, CompileContext, PassResult
 
 
 def symbolic_phxz(op: cirq.Operation) -> cirq.Operation:
@@ -50,7 +51,7 @@ class MapToNative(Pass):
         Requires: MAX_2Q.
         Ensures: NATIVE, SHIFTABLE.
         Preserves: ON_DEVICE, CONNECTED (two-qubit unitaries are resynthesised on their own
-            pair), EQUIVALENT.
+            pair), EQUIVALENT, CSWAP_FITS (MAX_2Q: no controlled-SWAP is left).
         Not responsible for: depth (moments are compacted by the optimisation stage).
     """
 
@@ -58,7 +59,7 @@ class MapToNative(Pass):
     requires: ClassVar[frozenset[Fact]] = frozenset({Fact.MAX_2Q})
     ensures: ClassVar[frozenset[Fact]] = frozenset({Fact.NATIVE, Fact.SHIFTABLE})
     preserves: ClassVar[frozenset[Fact]] = frozenset(
-        {Fact.MAX_2Q, Fact.ON_DEVICE, Fact.CONNECTED, Fact.EQUIVALENT}
+        {Fact.MAX_2Q, Fact.ON_DEVICE, Fact.CONNECTED, Fact.EQUIVALENT, Fact.CSWAP_FITS}
     )
 
     def run(self, unit: CompilationUnit, ctx: CompileContext) -> PassResult:

@@ -8,9 +8,8 @@ from typing import ClassVar
 import cirq
 
 from qru_compile.facts import Fact
-from qru_compile.pipeline import CompilationUnit, CompileContext, Pass, PassResult
-
-_ALL = frozenset(Fact)
+from qru_compile.pipeline import Pass
+from qru_compile.unit import CompilationUnit, CompileContext, PassResult
 
 
 def merge_fixed_single_qubit_runs(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
@@ -31,13 +30,17 @@ class MergeSingleQubitGates(Pass):
     Contract:
         Requires: NATIVE.
         Ensures: nothing new.
-        Preserves: every fact: merged runs are PhasedXZ (native), slot gates are untouched.
+        Preserves: MAX_2Q, ON_DEVICE, CONNECTED, NATIVE (merged runs are PhasedXZ),
+            DEVICE_VALID, SHIFTABLE (slot gates are untouched), EQUIVALENT, CSWAP_FITS (listed
+            one by one: a fact added later is cleared until someone checks this pass keeps it).
         Not responsible for: two-qubit gate counts.
     """
 
     name: ClassVar[str] = "merge_1q"
     requires: ClassVar[frozenset[Fact]] = frozenset({Fact.NATIVE})
-    preserves: ClassVar[frozenset[Fact]] = _ALL
+    preserves: ClassVar[frozenset[Fact]] = frozenset({
+        Fact.MAX_2Q, Fact.ON_DEVICE, Fact.CONNECTED, Fact.NATIVE, Fact.DEVICE_VALID,
+        Fact.SHIFTABLE, Fact.EQUIVALENT, Fact.CSWAP_FITS})
 
     def run(self, unit: CompilationUnit, ctx: CompileContext) -> PassResult:
         merged = merge_fixed_single_qubit_runs(unit.circuit).freeze()

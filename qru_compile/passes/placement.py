@@ -20,15 +20,17 @@ from networkx.algorithms import isomorphism
 from qru_compile.devices import Device
 from qru_compile.errors import CompileError
 from qru_compile.facts import Fact
-from qru_compile.passes.router_types import ControlledSwap, TwoQubit
+from qru_compile.passes.router_types import ControlledSwap, RouteResult, TwoQubit
 from qru_compile.passes.routing import (
     PRESERVED,
     Problem,
+    RoutePlan,
     check_fits,
     route_problem,
     routing_problem,
 )
-from qru_compile.pipeline import CompilationUnit, CompileContext, Pass, PassResult
+from qru_compile.pipeline import Pass
+from qru_compile.unit import CompilationUnit, CompileContext, PassResult
 
 
 def _interaction_graph(problem: Problem) -> nx.Graph:
@@ -172,7 +174,8 @@ class PlaceQubits(Pass):
     Attributes:
         regions: device regions searched.
         per_pattern: embeddings tried per pattern and region.
-        lookahead: routing lookahead used for scoring (must match RouteOnDevice's).
+        lookahead: routing lookahead of the scoring; the winner's route goes on to
+            RouteOnDevice in the unit (``planned_route``), which emits it as scored.
     """
 
     name: ClassVar[str] = "place"
@@ -187,7 +190,7 @@ class PlaceQubits(Pass):
         order = [q for q in ctx.step.qubits if q in unit.circuit.all_qubits()]
         problem = routing_problem(unit.circuit, measured, order)
         check_fits(ctx.device, problem)
-        best: tuple[tuple[int, float], dict[int, cirq.Qid]] | None = None
+        best: tuple[tuple[int, float], dict[int, cirq.Qid], RouteResult] | None = None
         candidates = candidate_placements(ctx.device, problem, regions=self.regions,
                                           per_pattern=self.per_pattern)
         for placement in candidates:
@@ -195,12 +198,14 @@ class PlaceQubits(Pass):
             result = route_problem(ctx, problem, layout, ctx.seed, self.lookahead)
             score = (result.cz_cost, result.error)
             if best is None or score < best[0]:
-                best = (score, layout)
+                best = (score, layout, result)
         assert best is not None
-        (cost, _), layout = best
+        (cost, _), layout, route = best
         mapping = {problem.qubits[i]: q for i, q in layout.items()}
         circuit = cirq.FrozenCircuit(unit.circuit.unfreeze().transform_qubits(lambda q: mapping[q]))
-        new = unit.replace(circuit=circuit, initial_layout=MappingProxyType(mapping))
+        plan = RoutePlan(circuit, problem, MappingProxyType(layout), route, self.lookahead)
+        new = unit.replace(circuit=circuit, initial_layout=MappingProxyType(mapping),
+                           planned_route=plan)
         return PassResult(new, notes=(f"{len(candidates)} placements scored; best routes with "
                                       f"an estimated {cost} CZ",),
                           data={"candidates": len(candidates), "estimated_cz": cost})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import ClassVar
@@ -21,9 +20,10 @@ from qru_compile.devices import Device
 from qru_compile.errors import CompileError
 from qru_compile.facts import Fact
 from qru_compile.gatesets import cirq_target_gateset
-from qru_compile.passes import router
+from qru_compile.passes.ancillas import fresh_ancillas
 from qru_compile.passes.cnot_blocks import ELEMENTS
 from qru_compile.passes.cswap_table import fresh_ancilla_costs
+from qru_compile.passes.router import route
 from qru_compile.passes.router_types import (
     ControlledSwap,
     OneQubit,
@@ -32,7 +32,8 @@ from qru_compile.passes.router_types import (
     Topology,
     TwoQubit,
 )
-from qru_compile.pipeline import CompilationUnit, CompileContext, Pass, PassResult
+from qru_compile.pipeline import Pass
+from qru_compile.unit import CompilationUnit, CompileContext, PassResult
 
 #: Facts placement and routing preserve (they only relabel qubits and insert moves).
 PRESERVED = frozenset({Fact.SHIFTABLE, Fact.EQUIVALENT})
@@ -49,44 +50,6 @@ class Problem:
     ops: tuple[Op, ...]
     operations: tuple[cirq.Operation, ...]  # index -> circuit operation
     ancillas: frozenset[int]
-
-
-def fresh_ancillas(circuit: cirq.AbstractCircuit,
-                   measured: frozenset[cirq.Qid]) -> dict[int, cirq.Qid]:
-    """Controlled-SWAPs whose swap target is a fresh ancilla, by operation position.
-
-    A target qualifies when it is provably ``|0>`` right before the CSWAP, nothing touches it
-    afterwards, and it is not measured. "Provably ``|0>``": every qubit starts in ``|0>``, and
-    through CNOTs and SWAPs each qubit's basis value is tracked as a parity of unknowns; a qubit
-    whose parity is empty is ``|0>`` in every branch (so a state moved out of a ``|0>`` qubit
-    by two CNOTs leaves ``|0>`` behind). Any other gate makes its qubits unknown. These are
-    facts of the circuit, not of qubit names.
-
-    Returns:
-        ``{position in circuit.all_operations(): ancilla qubit}``.
-    """
-    operations = list(circuit.all_operations())
-    last_use = {q: i for i, op in enumerate(operations) for q in op.qubits}
-    parity: dict[cirq.Qid, int] = {}
-    unknowns = itertools.count()
-    found: dict[int, cirq.Qid] = {}
-    for i, op in enumerate(operations):
-        if op.gate == cirq.CSWAP:
-            for candidate in op.qubits[1:]:
-                if (candidate not in measured and parity.get(candidate, 0) == 0
-                        and last_use[candidate] == i):
-                    found[i] = candidate
-                    break
-        if op.gate == cirq.CNOT:
-            control, target = op.qubits
-            parity[target] = parity.get(target, 0) ^ parity.get(control, 0)
-        elif op.gate == cirq.SWAP:
-            a, b = op.qubits
-            parity[a], parity[b] = parity.get(b, 0), parity.get(a, 0)
-        else:
-            for q in op.qubits:
-                parity[q] = 1 << next(unknowns)
-    return found
 
 
 def routing_problem(circuit: cirq.AbstractCircuit, measured: frozenset[cirq.Qid],
@@ -200,11 +163,29 @@ def route_problem(ctx: CompileContext, problem: Problem, layout: Mapping[int, ci
     view = device_index(ctx.device, ctx.gateset)
     initial = {logical: view.index[q] for logical, q in layout.items()}
     try:
-        return router.route(view.topology, problem.ops, initial,
-                            fresh_ancilla_costs(ctx.gateset), block_costs=block_costs(ctx.gateset),
-                            seed=seed, lookahead=lookahead)
+        return route(view.topology, problem.ops, initial, fresh_ancilla_costs(ctx.gateset),
+                     block_costs=block_costs(ctx.gateset), seed=seed, lookahead=lookahead)
     except RuntimeError as exc:
         raise CompileError(f"cannot route the step on {ctx.device.name}: {exc}") from None
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RoutePlan:
+    """A route already computed for a unit's circuit (placement hands on the one it scored).
+
+    Attributes:
+        circuit: the circuit it routes; the plan is used only while the unit still has it.
+        problem: that circuit as a routing problem.
+        start: the device qubit where each problem index starts.
+        result: the route.
+        lookahead: the lookahead it was routed with (for the report).
+    """
+
+    circuit: cirq.FrozenCircuit
+    problem: Problem
+    start: Mapping[int, cirq.Qid]
+    result: RouteResult
+    lookahead: int
 
 
 def check_fits(device: Device, problem: Problem) -> None:
@@ -232,7 +213,7 @@ class RouteOnDevice(Pass):
 
     Contract:
         Requires: ON_DEVICE.
-        Ensures: CONNECTED (two-qubit gates on couplers; every CSWAP on a connected triple
+        Ensures: CONNECTED (two-qubit gates on couplers), CSWAP_FITS (every CSWAP on a connected triple
             with a stored fresh-ancilla decomposition for its pattern).
         Preserves: ON_DEVICE, SHIFTABLE, EQUIVALENT (up to the recorded permutation).
         Not responsible for: native gates (SWAPs and CNOTs remain).
@@ -243,17 +224,23 @@ class RouteOnDevice(Pass):
 
     name: ClassVar[str] = "route"
     requires: ClassVar[frozenset[Fact]] = frozenset({Fact.ON_DEVICE})
-    ensures: ClassVar[frozenset[Fact]] = frozenset({Fact.CONNECTED})
+    ensures: ClassVar[frozenset[Fact]] = frozenset({Fact.CONNECTED, Fact.CSWAP_FITS})
     preserves: ClassVar[frozenset[Fact]] = PRESERVED | {Fact.ON_DEVICE}
     lookahead: int = 12
 
     def run(self, unit: CompilationUnit, ctx: CompileContext) -> PassResult:
-        measured = _measured(unit, ctx)
         view = device_index(ctx.device, ctx.gateset)
-        order = sorted(unit.circuit.all_qubits())
-        problem = routing_problem(unit.circuit, measured, order)
-        start = {i: q for i, q in enumerate(problem.qubits)}
-        result = route_problem(ctx, problem, start, ctx.seed, self.lookahead)
+        plan = unit.planned_route
+        if plan is None or plan.circuit is not unit.circuit:
+            measured = _measured(unit, ctx)
+            order = sorted(unit.circuit.all_qubits())
+            problem = routing_problem(unit.circuit, measured, order)
+            start: Mapping[int, cirq.Qid] = dict(enumerate(problem.qubits))
+            result = route_problem(ctx, problem, start, ctx.seed, self.lookahead)
+            how = f"routed with lookahead {self.lookahead}"
+        else:
+            problem, start, result = plan.problem, plan.start, plan.result
+            how = f"the route placement scored (lookahead {plan.lookahead})"
         physical = view.qubits
         operations: list[cirq.Operation] = []
         for item in result.emitted:
@@ -278,15 +265,15 @@ class RouteOnDevice(Pass):
         composed = {s: permutation.get(before.get(s, s), before.get(s, s)) for s in starts}
         # An ancilla is |0> until its CSWAP and routing exchanges it only with other |0> qubits,
         # so the layout records it where it is used.
-        used = {problem.qubits[i]: physical[result.final[i]] for i in problem.ancillas}
+        used = {start[i]: physical[result.final[i]] for i in problem.ancillas}
         initial = unit.initial_layout_or_identity(ctx.step.qubits)
         layout = {logical: used.get(q, q) for logical, q in initial.items()}
         new = unit.replace(circuit=cirq.FrozenCircuit(operations),
                            initial_layout=MappingProxyType(layout),
-                           final_permutation=MappingProxyType(composed))
+                           final_permutation=MappingProxyType(composed), planned_route=None)
         return PassResult(
             new,
-            notes=(f"{result.swaps} swaps/moves inserted; controlled-SWAP patterns "
+            notes=(f"{how}: {result.swaps} swaps/moves inserted; controlled-SWAP patterns "
                    f"{', '.join(result.cswap_patterns) or 'none'}; estimated {result.cz_cost} CZ",),
             data={"swaps": result.swaps, "estimated_cz": result.cz_cost,
                   "cswap_patterns": list(result.cswap_patterns)},

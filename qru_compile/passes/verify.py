@@ -8,15 +8,13 @@ from typing import ClassVar, Literal
 from qru_compile import facts
 from qru_compile.errors import CompileError
 from qru_compile.facts import Fact
-from qru_compile.pipeline import CompilationUnit, CompileContext, Pass, PassResult
-
-_ALL = frozenset(Fact)
+from qru_compile.pipeline import Pass
+from qru_compile.unit import CompilationUnit, CompileContext, PassResult
 
 
 @dataclasses.dataclass(frozen=True)
 class _Verify(Pass):
     kind: ClassVar[Literal["transform", "analysis"]] = "analysis"
-    preserves: ClassVar[frozenset[Fact]] = _ALL
     fact: ClassVar[Fact]
 
     def run(self, unit: CompilationUnit, ctx: CompileContext) -> PassResult:

@@ -26,6 +26,7 @@ from qru_compile.export.qasm3.gates import (
     negate,
     number,
 )
+from qru_compile.gatesets import gateset_of
 from qru_compile.version import __version__
 
 if TYPE_CHECKING:
@@ -100,6 +101,11 @@ def _operation_statement(op: cirq.Operation) -> tuple[ast.QuantumGate, tuple[str
         args = [_half_turns(gate.x_exponent), _half_turns(gate.z_exponent),
                 _half_turns(gate.axis_phase_exponent)]
         return gate_call("phased_xz", args, *qubits), ("phased_xz",)
+    target = gateset_of(gate) if len(op.qubits) == 2 else None
+    if target is not None:  # a registered gateset's two-qubit gate, by the name it gives
+        name = target.qasm_names[gate]  # type: ignore[index]
+        defined = NATIVE_GATES.get(name)
+        return gate_call(name, [], *qubits), () if defined is None else (*defined.needs, name)
     for native in NATIVE_GATES.values():
         if not native.definition().arguments and gate == native.cirq_gate():
             return gate_call(native.name, [], *qubits), (*native.needs, native.name)
