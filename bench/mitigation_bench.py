@@ -30,7 +30,7 @@ import numpy as np
 
 import qru_compile as qc
 from qru_compile.devices.calibration import readout_affine
-from qru_compile.sim import NumpyBackend
+from qru_compile.sim import StatevectorBackend
 from qru_compile.tables import markdown_table
 from qru_compile.train.mitigation import (
     fold_global,
@@ -90,7 +90,7 @@ def accuracy_rows() -> list[list[str]]:
     4,000 trajectories per value (standard error about 0.012 / sqrt(24) per mean)."""
     program = qc.compile(qc.QRUModel.preset("wdbc"), DEVICE).program
     slots = np.random.default_rng(1).uniform(0, 2 * np.pi, (24, program.angle_map.num_slots))
-    ideal = NumpyBackend().expectations(program, slots)
+    ideal = StatevectorBackend().expectations(program, slots)
     alpha, beta = readout_affine(program.observables, DEVICE)
     raw = {scale: DeviceSimulation(DEVICE, trajectories=4000, seed=scale,
                                    fold=scale).expectations(program, slots)

@@ -7,6 +7,7 @@ Example:
     (132, 131, 10)
 """
 
+from qru_compile.angle_map import AngleMap
 from qru_compile.compiler import CompileResult, compile, default_pipeline
 from qru_compile.devices import Device, get_device, known_devices
 from qru_compile.errors import (
@@ -22,7 +23,7 @@ from qru_compile.errors import (
     QRUError,
 )
 from qru_compile.export import export_qasm3, import_qasm3
-from qru_compile.lowering import AngleMap, LoweredStep, lower
+from qru_compile.lowering import LoweredStep, lower
 from qru_compile.model import GATE_PARAMETERS, PRESETS, QRUModel, Readout
 from qru_compile.sequence_program import SequenceProgram, coherent_program, verify_constant_depth
 from qru_compile.sim import SequenceResult, simulate_sequence

@@ -6,34 +6,15 @@ resolver per sample], repetitions=N)``; each logical qubit's ``<Z>``/``<X>`` is 
 ``+-1`` outcomes, and the hidden estimates set the next step's angles (through the rollout of
 :mod:`qru_compile.sim.rollout`, as every simulation does). These are the calls a user with hardware access makes against ``cirq_google.Engine``.
 
-Engine specifications:
-
-* ``qvm:PROCESSOR``: cirq_google's noisy quantum virtual machine,
-  ``create_default_noisy_quantum_virtual_machine(PROCESSOR, simulator_class=QSimSimulator)``
-  (median calibration noise of the processor, readout error included).
-* ``qvm-noiseless:PROCESSOR``: the same processor without noise: a
-  ``SimulatedLocalProcessor`` with the processor's device, its device specification and the
-  Engine's circuit and program validators, sampled by a seeded qsim simulator.
-* ``google:PROCESSOR`` or ``google:PROCESSOR:CONFIG``:
-  ``cirq_google.get_engine(project).get_processor(PROCESSOR)`` on Google Quantum Engine, jobs
-  run with ``device_config_name=CONFIG`` (empty by default); the project comes from
-  ``GOOGLE_CLOUD_PROJECT``, credentials from Google's application-default credentials.
-
-Estimated device time counts, per circuit execution, ``repetitions x (step duration +
-measurement + reset)``: the step's critical path (its basis change included), the measurement
-and the qubit reset before the next repetition, all from the :class:`~qru_compile.devices.Device`
-(whose measurement durations correct the rainbow/weber templates' 4 ms for 4 us). It is pure
-device time: the Engine's queueing, compilation, upload and per-repetition control overhead
-come on top, so read it as a lower bound.
+Processors come from :mod:`qru_compile.engine_processors` (the engine specifications), device
+time estimates from :mod:`qru_compile.device_time`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import cirq
@@ -42,254 +23,25 @@ import numpy as np
 from qru_compile import validation
 from qru_compile.compiler import CompileResult
 from qru_compile.compiler import compile as compile_model
-from qru_compile.devices import Device, get_device
+from qru_compile.device_time import (
+    circuit_timings,
+    estimated_device_seconds,
+    training_epoch_cost,
+)
+from qru_compile.devices import get_device
+from qru_compile.engine_processors import EngineSpec, open_processor
 from qru_compile.errors import BackendError, InputError, QRUError
-from qru_compile.program import StepProgram
+from qru_compile.program import BASES, StepProgram
 from qru_compile.sim.backends import Backend, resolvers
 from qru_compile.sim.rollout import rollout
+from qru_compile.train.checkpoint import Checkpoint
+from qru_compile.train.readout import metrics
+from qru_compile.train.tasks import TASKS
 
-#: Engine kinds of an engine specification ``KIND:PROCESSOR``.
-ENGINE_KINDS: tuple[str, ...] = ("qvm", "qvm-noiseless", "google")
-#: Measurement bases of every step, in the order they are run.
-BASES: tuple[str, ...] = ("Z", "X")
-#: Seconds the ``google:`` hand-off may take to reach the processor before it is given up.
-GOOGLE_TIMEOUT_SECONDS = 30.0
 #: The Engine's limit on repetitions x sweep points of one job (cirq_google's validator).
 MAX_JOB_REPETITIONS = 5_000_000
 
 
-@dataclasses.dataclass(frozen=True)
-class EngineSpec:
-    """A parsed engine specification ``KIND:PROCESSOR`` (``google:PROCESSOR:CONFIG``).
-
-    Attributes:
-        kind: one of :data:`ENGINE_KINDS`.
-        processor: the processor name (a virtual processor for ``qvm`` kinds).
-        config: the device configuration jobs run with (``device_config_name``); only
-            ``google`` takes one.
-    """
-
-    kind: str
-    processor: str
-    config: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.processor}" + (f":{self.config}" if self.config else "")
-
-    @classmethod
-    def parse(cls, spec: str) -> EngineSpec:
-        """Parse ``qvm:PROCESSOR``, ``qvm-noiseless:PROCESSOR`` or ``google:PROCESSOR[:CONFIG]``.
-
-        Raises:
-            BackendError: for a malformed specification or an unknown kind.
-        """
-        kind, sep, rest = str(spec).partition(":")
-        processor, _, config = rest.partition(":")
-        if not sep or not processor or kind not in ENGINE_KINDS or \
-                (config and kind != "google") or ":" in config:
-            raise BackendError(
-                f"unknown engine {spec!r}; expected KIND:PROCESSOR with KIND one of "
-                f"{', '.join(ENGINE_KINDS)} (e.g. qvm:willow_pink; google:PROCESSOR:CONFIG "
-                "selects a device configuration)"
-            )
-        return cls(kind, processor, config)
-
-
-def _virtual_processor_name(spec: EngineSpec) -> str:
-    from cirq_google.engine import virtual_engine_factory
-
-    known = virtual_engine_factory.list_virtual_processors()
-    name = {p.lower(): p for p in known}.get(spec.processor.lower())
-    if name is None:
-        raise BackendError(f"engine {spec}: no virtual processor {spec.processor!r}; "
-                           f"virtual processors: {', '.join(known)}")
-    return name
-
-
-def _noiseless_processor(name: str, seed: int | None) -> Any:
-    import qsimcirq
-    from cirq_google.engine import SimulatedLocalEngine, engine_validator, virtual_engine_factory
-    from cirq_google.engine.simulated_local_processor import SimulatedLocalProcessor
-
-    # What create_noiseless_virtual_engine_from_templates builds, but with a seeded sampler:
-    # the factory's processors share one unseeded cirq.Simulator (a default argument).
-    processor = SimulatedLocalProcessor(
-        processor_id=name,
-        sampler=qsimcirq.QSimSimulator(seed=seed),
-        device=virtual_engine_factory.create_device_from_processor_id(name),
-        validator=engine_validator.create_engine_validator(),
-        program_validator=engine_validator.create_program_validator(),
-        device_specification=virtual_engine_factory.create_device_spec_from_processor_id(name),
-    )
-    return SimulatedLocalEngine([processor]).get_processor(name)
-
-
-def _noisy_processor(name: str, seed: int | None) -> Any:
-    import qsimcirq
-    from cirq_google.engine import create_default_noisy_quantum_virtual_machine
-
-    engine = create_default_noisy_quantum_virtual_machine(
-        name, simulator_class=qsimcirq.QSimSimulator, seed=seed)
-    return engine.get_processor(name)
-
-
-def _google_processor(spec: EngineSpec, timeout: float) -> Any:
-    """The Quantum Engine hand-off, bounded by ``timeout`` seconds; every failure is one line."""
-    project = os.environ.get("GOOGLE_CLOUD_PROJECT", "").strip()
-    if not project:  # checked first, so a missing project never probes for credentials
-        raise BackendError(
-            f"engine {spec}: Google Quantum Engine needs a Google Cloud project with access "
-            "to the processor: set GOOGLE_CLOUD_PROJECT and application-default credentials "
-            "(gcloud auth application-default login); use qvm:PROCESSOR to simulate"
-        )
-    outcome: dict[str, Any] = {}
-
-    def reach() -> None:
-        try:
-            import cirq_google
-
-            processor = cirq_google.get_engine(project).get_processor(spec.processor)
-            processor.get_device()  # the first call that needs the network and credentials
-            outcome["processor"] = processor
-        except BaseException as exc:  # noqa: BLE001 - any failure of the hand-off is reported
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=reach, name=f"qru-engine-{spec.processor}", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise BackendError(f"engine {spec}: Quantum Engine did not answer within {timeout:g} s "
-                           f"(project {project!r}); no network access?")
-    if "error" in outcome:
-        exc = outcome["error"]
-        message = (str(exc).strip().splitlines() or [""])[0][:300]
-        raise BackendError(f"engine {spec}: cannot reach processor {spec.processor!r} of "
-                           f"project {project!r}: {type(exc).__name__}"
-                           + (f": {message}" if message else ""))
-    return outcome["processor"]
-
-
-def open_processor(spec: str | EngineSpec, *, seed: int | None = None,
-                   timeout: float = GOOGLE_TIMEOUT_SECONDS) -> Any:
-    """The engine processor an engine specification names.
-
-    Args:
-        spec: ``qvm:PROCESSOR``, ``qvm-noiseless:PROCESSOR`` or ``google:PROCESSOR``.
-        seed: seed of the virtual machine's simulator (ignored by ``google``).
-        timeout: seconds the ``google`` hand-off may take to reach the processor.
-
-    Returns:
-        A ``cirq_google.engine.AbstractProcessor`` (a ``SimulatedLocalProcessor`` or an
-        ``EngineProcessor``).
-
-    Raises:
-        BackendError: for an unknown specification or processor, or a failed hand-off.
-    """
-    spec = spec if isinstance(spec, EngineSpec) else EngineSpec.parse(spec)
-    if spec.kind == "google":
-        return _google_processor(spec, timeout)
-    name = _virtual_processor_name(spec)
-    return _noisy_processor(name, seed) if spec.kind == "qvm" else _noiseless_processor(name, seed)
-
-
-# --------------------------------------------------------------------------------- cost model
-@dataclasses.dataclass(frozen=True)
-class CircuitTiming:
-    """Device time of one repetition of one measured circuit.
-
-    Attributes:
-        step_ns: the step's critical path, its basis change included (no measurement).
-        measure_ns: the measurement.
-        reset_ns: the qubit reset before the next repetition.
-    """
-
-    step_ns: float
-    measure_ns: float
-    reset_ns: float
-
-    @property
-    def total_ns(self) -> float:
-        """``step_ns + measure_ns + reset_ns``."""
-        return self.step_ns + self.measure_ns + self.reset_ns
-
-    def to_dict(self) -> dict[str, float]:
-        """JSON-ready dictionary (with the total)."""
-        return {**dataclasses.asdict(self), "total_ns": self.total_ns}
-
-
-def reset_duration_ns(device: Device) -> tuple[float, str | None]:
-    """The device's qubit reset duration, and a note when it is not known.
-
-    ``durations_ns["reset"]`` if the device model has it, else the ``ResetChannel`` duration of
-    the cirq_google device specification (willow_pink: 160 ns), else 0 (rainbow and weber
-    specify no reset), with a note saying so.
-    """
-    if "reset" in device.durations_ns:
-        return float(device.durations_ns["reset"]), None
-    grid = device.cirq_device
-    durations = getattr(getattr(grid, "metadata", None), "gate_durations", None) or {}
-    for family, duration in durations.items():
-        if cirq.ResetChannel() in family:
-            return float(duration.total_nanos()), None
-    return 0.0, (f"reset: {device.name} specifies no reset duration; counted as 0 ns "
-                 "(the estimate is a lower bound)")
-
-
-def circuit_timings(result: CompileResult) -> tuple[dict[str, CircuitTiming], tuple[str, ...]]:
-    """Per basis, the device time of one repetition of the compiled step, and notes.
-
-    The step duration is the measured executable's critical path minus the measurement (the
-    measurements form its last moment), so an X-basis change that does not merge into the
-    step's last single-qubit gates is counted.
-
-    Raises:
-        BackendError: if the device cannot time the executables.
-    """
-    device = result.device
-    if "measure" not in device.durations_ns:
-        raise BackendError(f"device {device.name!r} has no measurement duration")
-    measure = float(device.durations_ns["measure"])
-    reset, note = reset_duration_ns(device)
-    timings = {}
-    for basis in BASES:
-        total = result.report.executables[basis].duration_ns
-        if total is None:
-            raise BackendError(f"device {device.name!r} cannot time the {basis} executable")
-        timings[basis] = CircuitTiming(float(total) - measure, measure, reset)
-    return timings, tuple(device.duration_notes) + ((note,) if note else ())
-
-
-def estimated_device_seconds(timings: Mapping[str, CircuitTiming], circuits_per_basis: int,
-                             repetitions: int) -> float:
-    """``circuits_per_basis x repetitions x sum over bases of (step + measure + reset)``."""
-    return circuits_per_basis * repetitions * sum(t.total_ns for t in timings.values()) * 1e-9
-
-
-def training_epoch_cost(timings: Mapping[str, CircuitTiming], *, samples: int, steps: int,
-                        slots: int, repetitions: int) -> dict[str, Any]:
-    """Cost of one epoch of shot-based parameter-shift training on the device.
-
-    Per training sample and step, each basis runs the unshifted step and each of the ``slots``
-    angle slots shifted by ``+pi/2`` and ``-pi/2``: ``2 x (2 S + 1)`` circuits, each with
-    ``repetitions`` shots.
-
-    Args:
-        timings: per basis, the device time of one repetition (:func:`circuit_timings`).
-        samples: training-set size.
-        steps: time steps per sequence.
-        slots: angle slots of the step (``S``).
-        repetitions: shots per circuit.
-    """
-    per_basis = samples * steps * (2 * slots + 1)
-    return {
-        "samples": samples, "steps": steps, "slots": slots, "repetitions": repetitions,
-        "circuits": per_basis * len(timings),
-        "shots": per_basis * len(timings) * repetitions,
-        "device_seconds": estimated_device_seconds(timings, per_basis, repetitions),
-    }
-
-
-# --------------------------------------------------------------------------------- execution
 @dataclasses.dataclass(frozen=True, eq=False)
 class EngineRunResult:
     """Shot estimates of a batch of sequences run through an engine.
@@ -466,10 +218,6 @@ def run_checkpoint(path: str, engine: str, *, shots: int, samples: int | None = 
         BackendError: for an unknown engine or a failed hand-off or run.
         DeviceError: for a processor the compiler does not know.
     """
-    from qru_compile.train.checkpoint import Checkpoint
-    from qru_compile.train.readout import metrics
-    from qru_compile.train.tasks import TASKS
-
     for name, value in (("--shots", shots), ("--samples", samples)):
         if value is not None and value < 1:
             raise InputError(f"{name}: expected a positive integer, got {value}")

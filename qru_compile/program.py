@@ -18,8 +18,12 @@ from typing import Any
 import cirq
 import numpy as np
 
-from qru_compile.lowering import AngleMap, LoweredStep
+from qru_compile.angle_map import AngleMap
+from qru_compile.lowering import LoweredStep
 from qru_compile.model import QRUModel
+
+#: The measurement bases of every step (its Z-basis and X-basis executables), in run order.
+BASES: tuple[str, ...] = ("Z", "X")
 
 
 def z_and_x(qubits: Sequence[cirq.Qid]) -> tuple[cirq.PauliString[cirq.Qid], ...]:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import qru_compile as qc
-from qru_compile import cli, limits
+from qru_compile import commands, limits
 from qru_compile.cli import main
 from qru_compile.executor import open_executor
 from qru_compile.export import QasmError
@@ -491,14 +491,14 @@ def test_openqasm_2_is_named():
 def test_a_multi_line_error_is_reported_as_one_line(capsys, monkeypatch):
     def fail(args):
         raise qc.InputError("first line\n  second line\n")
-    monkeypatch.setattr(cli, "_cmd_models", fail)
+    monkeypatch.setattr(commands, "cmd_models", fail)
     assert _error(capsys, "models") == "qru: error: first line; second line"
 
 
 def test_an_unexpected_exception_is_not_hidden(monkeypatch):
     def bug(args):
         raise ZeroDivisionError("a bug")
-    monkeypatch.setattr(cli, "_cmd_models", bug)
+    monkeypatch.setattr(commands, "cmd_models", bug)
     with pytest.raises(ZeroDivisionError, match="a bug"):
         main(["models"])
 

@@ -212,3 +212,32 @@ def test_noisy_evaluate_with_mitigation_reports_what_it_spent(capsys, tmp_path):
     assert reports["readout+zne"]["mitigation"] == "readout+zne"
     assert reports["readout+zne"]["shots_per_sample"] == 2 * 30 * 2 * 100  # scales 1 and 3
     assert reports["none"]["ideal"] == reports["readout+zne"]["ideal"]
+
+
+def test_the_command_line_and_the_library_share_one_training_entry_point(capsys, tmp_path):
+    """``qru train --data`` and ``train_task(TrainRequest(...))`` write the same checkpoints."""
+    from qru_compile.train.data import load_csv
+    from qru_compile.train.run_task import TrainRequest, train_task
+
+    rows = ["a,b,label"] + [f"{0.1 * i},{1 - 0.1 * i},{i % 2}" for i in range(8)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    model = qc.QRUModel(I=1, H=4, L=1, name="tiny", readout=qc.Readout(kind="binary"))
+    model.save(tmp_path / "m.json")
+    status, out, err = run(capsys, "train", "--data", str(tmp_path / "d.csv"), "--model",
+                           str(tmp_path / "m.json"), "--columns", "a,b", "--label", "label",
+                           "--steps", "2", "--folds", "2", "--epochs", "2", "--restarts", "1",
+                           "--output", str(tmp_path / "cli"))
+    assert status == 0, err
+    data = load_csv(tmp_path / "d.csv", feature_columns=["a", "b"], label_column="label",
+                    steps=2)
+    outcome = train_task(TrainRequest(data=data, model=model, overrides={"epochs": 2},
+                                      folds=2, restarts=1, output=tmp_path / "api"))
+    assert outcome.name == "d" and f"{outcome.summary['mean_accuracy']:.4f}" in out
+    for fold in ("fold0.json", "fold1.json"):
+        cli_fold = json.loads((tmp_path / "cli" / fold).read_text())
+        api_fold = json.loads((tmp_path / "api" / fold).read_text())
+        assert cli_fold["params"] == api_fold["params"]
+    with pytest.raises(qc.OptionError, match="give a task name .* or data, not both"):
+        TrainRequest()
+    with pytest.raises(qc.OptionError, match="oscillation has restarts, not folds"):
+        TrainRequest(task="oscillation", only_folds=[0])

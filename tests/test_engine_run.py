@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import qru_compile as qc
-from qru_compile import engine_run
+from qru_compile import device_time, engine_processors, engine_run
 from qru_compile.cli import main
-from qru_compile.engine_run import CircuitTiming, EngineSpec
+from qru_compile.device_time import CircuitTiming
+from qru_compile.engine_processors import EngineSpec
 
 SHOTS = 2000
 
@@ -40,7 +41,7 @@ def test_noiseless_engine_agrees_with_exact_simulation(wdbc_willow):
     model = wdbc_willow.model
     params = model.initial_parameters(seed=3)
     inputs = np.random.default_rng(7).uniform(0, 1, size=(2, 3, model.I))
-    processor = engine_run.open_processor("qvm-noiseless:willow_pink", seed=11)
+    processor = engine_processors.open_processor("qvm-noiseless:willow_pink", seed=11)
     run = engine_run.run_sequences(wdbc_willow, processor, params, inputs, repetitions=SHOTS)
     steps, batch = inputs.shape[1], inputs.shape[0]
     assert run.outs.shape == (steps, batch, model.output_size)
@@ -60,7 +61,7 @@ def test_noiseless_engine_agrees_with_exact_simulation(wdbc_willow):
 
 
 def test_circuit_timings_of_willow_pink(wdbc_willow):
-    timings, notes = engine_run.circuit_timings(wdbc_willow)
+    timings, notes = device_time.circuit_timings(wdbc_willow)
     assert notes == ()
     for basis in ("Z", "X"):
         assert timings[basis].measure_ns == 600.0 and timings[basis].reset_ns == 160.0
@@ -70,15 +71,15 @@ def test_circuit_timings_of_willow_pink(wdbc_willow):
 def test_rainbow_measurement_and_reset_corrections():
     measure = qc.get_device("rainbow").durations_ns["measure"]
     assert measure == 4000.0  # the template's 4 ms, corrected
-    reset, note = engine_run.reset_duration_ns(qc.get_device("rainbow"))
+    reset, note = device_time.reset_duration_ns(qc.get_device("rainbow"))
     assert reset == 0.0 and "no reset duration" in note
 
 
 def test_cost_formula_by_hand():
     timings = {"Z": CircuitTiming(1000.0, 600.0, 160.0), "X": CircuitTiming(1025.0, 600.0, 160.0)}
     # 3 circuits per basis x 100 shots x (1760 + 1785) ns
-    assert engine_run.estimated_device_seconds(timings, 3, 100) == pytest.approx(1.0635e-3)
-    cost = engine_run.training_epoch_cost(timings, samples=10, steps=4, slots=5, repetitions=100)
+    assert device_time.estimated_device_seconds(timings, 3, 100) == pytest.approx(1.0635e-3)
+    cost = device_time.training_epoch_cost(timings, samples=10, steps=4, slots=5, repetitions=100)
     # per basis 10 samples x 4 steps x (2*5 + 1) = 440 circuits
     assert cost["circuits"] == 880 and cost["shots"] == 88_000
     assert cost["device_seconds"] == pytest.approx(440 * 100 * 3545e-9)
@@ -91,7 +92,7 @@ def test_engine_specs():
         with pytest.raises(qc.BackendError, match="unknown engine"):
             EngineSpec.parse(bad)
     with pytest.raises(qc.BackendError, match="virtual processors: rainbow, weber, willow_pink"):
-        engine_run.open_processor("qvm:Sycamore")
+        engine_processors.open_processor("qvm:Sycamore")
 
 
 def test_google_hand_off_fails_in_one_line(monkeypatch, capsys, wdbc_checkpoint):
@@ -114,13 +115,13 @@ def test_google_hand_off_failures_are_caught_and_bounded(monkeypatch):
 
     monkeypatch.setattr(cirq_google, "get_engine", refuse)
     with pytest.raises(qc.BackendError) as info:
-        engine_run.open_processor("google:willow_pink")
+        engine_processors.open_processor("google:willow_pink")
     assert "\n" not in str(info.value) and "OSError: Could not automatically" in str(info.value)
 
     monkeypatch.setattr(cirq_google, "get_engine", lambda project_id=None: time.sleep(5))
     start = time.perf_counter()
     with pytest.raises(qc.BackendError, match="did not answer within 0.2 s"):
-        engine_run.open_processor("google:willow_pink", timeout=0.2)
+        engine_processors.open_processor("google:willow_pink", timeout=0.2)
     assert time.perf_counter() - start < 2
 
 

@@ -4,8 +4,8 @@ import pytest
 from spec_reference import gate_matrix
 
 import qru_compile as qc
+from qru_compile.angle_map import ARCSIN_DERIVATIVE_MARGIN
 from qru_compile.lowering import (
-    ARCSIN_DERIVATIVE_MARGIN,
     logical_depth,
     logical_metrics,
     lower,

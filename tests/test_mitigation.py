@@ -6,7 +6,7 @@ import pytest
 
 import qru_compile as qc
 from qru_compile.devices.calibration import readout_affine
-from qru_compile.sim import DensityMatrixBackend, NumpyBackend
+from qru_compile.sim import DensityMatrixBackend, StatevectorBackend
 from qru_compile.sim.statevector import StatevectorProgram
 from qru_compile.train.gradients import loss_and_gradient
 from qru_compile.train.mitigation import (
@@ -67,7 +67,7 @@ def test_folding_keeps_the_unitary_and_scales_the_gates(tiny_willow, rng, preset
         engine = StatevectorProgram.from_circuit(folded, program.qubits, names,
                                                  program.observables)
         np.testing.assert_allclose(engine.expectations(fold_slot_values(slots, scale)),
-                                   NumpyBackend().expectations(program, slots), atol=1e-9)
+                                   StatevectorBackend().expectations(program, slots), atol=1e-9)
 
 
 @pytest.mark.parametrize("scales", [(2,), (1,), (1, 2), (1, 3, 3), (3, 1)])
@@ -97,7 +97,7 @@ def test_mitigation_brings_noisy_values_towards_the_ideal(tiny_willow, rng):
     error of the device's values (8,000 trajectories: standard error about 0.01)."""
     program = tiny_willow.program
     slots = rng.uniform(0, 2 * np.pi, (6, program.angle_map.num_slots))
-    ideal = NumpyBackend().expectations(program, slots)
+    ideal = StatevectorBackend().expectations(program, slots)
     errors = {}
     for mitigation in ("none", "readout", "readout+zne"):
         estimator = DeviceEstimator("willow_pink", trajectories=8000, seed=3,
@@ -117,7 +117,7 @@ def test_trajectories_agree_with_the_exact_channel(tiny_willow, rng):
                                                                                   slots)
     error = np.sqrt((1 - exact**2) / 4000)
     assert np.max(np.abs(fast - exact) / error) < 4.5
-    assert np.max(np.abs(exact - NumpyBackend().expectations(program, slots))) > 0.02
+    assert np.max(np.abs(exact - StatevectorBackend().expectations(program, slots))) > 0.02
 
 
 def test_noisy_gradient_matches_finite_differences_of_the_noisy_loss(tiny_willow, rng):
@@ -131,7 +131,7 @@ def test_noisy_gradient_matches_finite_differences_of_the_noisy_loss(tiny_willow
                                     method="finite-difference", epsilon=1e-5)
     assert loss == pytest.approx(fd_loss, abs=1e-14)
     np.testing.assert_allclose(grad, fd, atol=1e-8)
-    _, ideal = loss_and_gradient(tiny_willow, params, inputs, targets, backend=NumpyBackend())
+    _, ideal = loss_and_gradient(tiny_willow, params, inputs, targets, backend=StatevectorBackend())
     assert np.max(np.abs(grad - ideal)) > 1e-3  # the noise changes the gradient
 
 

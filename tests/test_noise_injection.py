@@ -9,7 +9,7 @@ from cirq_google.engine import virtual_engine_factory
 
 import qru_compile as qc
 from qru_compile.devices.calibration import readout_affine
-from qru_compile.sim.backends import Backend, NumpyBackend
+from qru_compile.sim.backends import Backend, StatevectorBackend
 from qru_compile.sim.rollout import rollout
 from qru_compile.targets import step_program
 from qru_compile.train.data import Dataset
@@ -76,7 +76,7 @@ class _AffineDevice(Backend):
     spread: float
 
     def expectations(self, program, slot_values):
-        exact = NumpyBackend().expectations(program, slot_values)
+        exact = StatevectorBackend().expectations(program, slot_values)
         noise = np.random.default_rng(1).normal(0, self.spread, exact.shape)
         return self.truth.alpha * exact + self.truth.beta + noise
 
@@ -109,7 +109,7 @@ def test_fit_keeps_alpha_within_zero_and_one(rng):
         fitted = fit_observation_model(program, params, inputs, _AffineDevice(truth, 0.0),
                                        shots=None, rows=len(inputs) * 30)  # every row
         np.testing.assert_array_equal(fitted.alpha, bound)
-        exact = NumpyBackend()
+        exact = StatevectorBackend()
         hidden = np.zeros((len(inputs), MODEL.hidden_size))
         slots = rollout(program, exact, params, inputs, hidden).slots.reshape(
             -1, program.angle_map.num_slots)
@@ -163,7 +163,7 @@ def test_device_simulation_engine_agrees_with_qsim_trajectories(rng):
                                                                                   slots)
     reference = DeviceSimulation("willow_pink", trajectories=1000, seed=2,
                                  simulator="qsim").expectations(program, slots)
-    exact = NumpyBackend().expectations(program, slots)
+    exact = StatevectorBackend().expectations(program, slots)
     error = np.sqrt((1 - fast**2) / 2000 + (1 - reference**2) / 1000)
     assert np.max(np.abs(fast - reference) / error) < 4.5
     assert np.max(np.abs(fast - exact)) > 0.05  # the noise is resolved

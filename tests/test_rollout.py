@@ -9,7 +9,7 @@ import pytest
 
 import qru_compile as qc
 from qru_compile.program import z_and_x
-from qru_compile.sim import CirqBackend, Feedback, NumpyBackend, QsimBackend, rollout
+from qru_compile.sim import CirqBackend, Feedback, QsimBackend, StatevectorBackend, rollout
 from qru_compile.sim.statevector import StatevectorProgram
 from qru_compile.targets import step_program
 from qru_compile.train import oscillation_task
@@ -57,7 +57,7 @@ def test_feedback_feeds_each_output_back_as_the_next_input(rng):
     params = model.initial_parameters(seed=1)[: model.num_circuit_parameters]
     x = rng.uniform(-0.5, 0.5, (2, 3, 1))
     hidden = np.zeros((2, model.hidden_size))
-    result = rollout(program, NumpyBackend(), params, x, hidden,
+    result = rollout(program, StatevectorBackend(), params, x, hidden,
                      feedback=Feedback(4, lambda outs: 0.5 * outs[:, :1]))
     assert result.outs.shape == (7, 2, 2)
     np.testing.assert_array_equal(result.inputs[:3], np.transpose(x, (1, 0, 2)))
@@ -170,9 +170,9 @@ def test_auto_backend_follows_the_measured_crossover():
     small = step_program(qc.QRUModel.preset("mnist"))  # 10 qubits
     large = step_program(qc.QRUModel(I=8, H=12, L=1, name="large"))  # 4 + 6 + 2 = 12
     assert len(small.qubits) < QSIM_FROM_QUBITS <= len(large.qubits)
-    assert isinstance(get_backend("auto", small, "jacobian"), NumpyBackend)
+    assert isinstance(get_backend("auto", small, "jacobian"), StatevectorBackend)
     assert isinstance(get_backend("auto", large, "jacobian"), QsimBackend)
-    assert isinstance(get_backend("auto", large, "vjp"), NumpyBackend)  # the engine's alone
+    assert isinstance(get_backend("auto", large, "vjp"), StatevectorBackend)  # the engine's alone
 
 
 def test_a_backwards_model_reads_each_sequence_last_step_first(rng):

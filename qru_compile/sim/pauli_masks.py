@@ -9,7 +9,7 @@ import cirq
 import numpy as np
 
 from qru_compile.errors import BackendError
-from qru_compile.sim.kernels import pauli_products
+from qru_compile.sim.kernels import forked_products, pauli_products
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -61,6 +61,12 @@ class PauliMasks:
     def products(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``<a|P|b>`` for every observable, row by row, ``[rows, O]``."""
         return pauli_products(a, b, self.xmask, self.zmask, self.phase)
+
+    def forked_products(self, base: np.ndarray, forked: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """``(<f|P|f>, <b|P|f>)`` for every observable and forked row ``f`` (row ``r`` of
+        ``forked`` belongs to row ``r % len(base)`` of ``base``), each ``[rows, O]``."""
+        return forked_products(base, forked, self.xmask, self.zmask, self.phase)
 
     def weighted_sum(self, state: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """``sum_o weights[:, o] P_o |state>`` row by row (``weights`` is ``[rows, O]``)."""

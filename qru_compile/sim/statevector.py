@@ -147,13 +147,15 @@ class StatevectorProgram:
             b = min(chunk, total - i)
             base = state[:b]
             a_a = self._expect(base)
-            p = np.zeros((b, a_a.shape[1], self.num_slots))
+            count = a_a.shape[1]
+            same, cross = self.observables.forked_products(base, state[b:])
+            # forked rows come in one block of b rows per slot, in ``order``
+            same = same.real.reshape(len(order), b, count).transpose(1, 2, 0)
+            cross = cross.imag.reshape(len(order), b, count).transpose(1, 2, 0)
+            mean = (a_a[:, :, None] + same) / 2
+            p = np.zeros((b, count, self.num_slots))
             m = np.zeros_like(p)
-            for block, slot in enumerate(order):
-                inserted = state[b * (1 + block) : b * (2 + block)]
-                mean = (a_a + self._expect(inserted)) / 2
-                cross = self._cross(base, inserted)
-                p[:, :, slot], m[:, :, slot] = mean + cross, mean - cross
+            p[:, :, order], m[:, :, order] = mean + cross, mean - cross
             values.append(a_a)
             plus.append(p)
             minus.append(m)
@@ -256,10 +258,6 @@ class StatevectorProgram:
                     active += batch
                     order.append(op.slot)
         return state[:active], order
-
-    def _cross(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """``Im <a|O|b>`` for every observable ``O``, per row."""
-        return np.imag(self.observables.products(a, b))
 
     def _expect(self, state: np.ndarray) -> np.ndarray:
         """``<O>`` for every observable ``O``, per row."""

@@ -29,7 +29,7 @@ import numpy as np
 
 from qru_compile.errors import InputError
 from qru_compile.program import StepProgram
-from qru_compile.sim.backends import Backend, NumpyBackend
+from qru_compile.sim.backends import Backend, StatevectorBackend
 from qru_compile.sim.rollout import Observe, rollout
 
 #: ``1 - (alpha v)^2`` is kept above this inside the square root (``|alpha v|`` near 1).
@@ -112,7 +112,7 @@ def fit_observation_model(program: StepProgram, params: np.ndarray, inputs: np.n
     Returns:
         The fitted model (``alpha`` bounded to ``[0, 1]``, see the module docstring).
     """
-    exact = NumpyBackend()
+    exact = StatevectorBackend()
     hidden = np.zeros((len(inputs), program.model.hidden_size))
     slots = rollout(program, exact, params, inputs, hidden).slots.reshape(
         -1, program.angle_map.num_slots)

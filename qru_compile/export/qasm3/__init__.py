@@ -26,12 +26,12 @@ from qru_compile.export.qasm3.errors import QasmError
 from qru_compile.export.qasm3.gates import NATIVE_GATES, NativeGate, gate_definitions
 from qru_compile.export.qasm3.reader import import_qasm3
 from qru_compile.export.qasm3.writer import (
-    BASES,
     check_basis,
     circuit_program,
     export_qasm3,
     qubit_name,
 )
+from qru_compile.program import BASES
 
 __all__ = [
     "BASES",

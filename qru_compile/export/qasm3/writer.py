@@ -27,12 +27,11 @@ from qru_compile.export.qasm3.gates import (
     number,
 )
 from qru_compile.gatesets import gateset_of
+from qru_compile.program import BASES
 from qru_compile.version import __version__
 
 if TYPE_CHECKING:
     from qru_compile.compiler import CompileResult
-
-BASES = ("Z", "X")
 
 
 def _angle(value: float | sympy.Basic) -> ast.Expression:
@@ -182,17 +181,9 @@ def circuit_program(circuit: cirq.AbstractCircuit, inputs: Sequence[str] = ()) -
 
 
 def _slot_formula(result: CompileResult, k: int) -> str:
-    angle_map, model = result.step.angle_map, result.model
-    names = model.parameter_names
-    source, weight, bias = (int(angle_map.source[k]), int(angle_map.weight[k]),
-                            int(angle_map.bias[k]))
-    if source < model.I:
-        formula = f"{names[weight]} * x[{source}]"
-    elif source < angle_map.constant_source:
-        formula = f"{names[weight]} * arcsin(h[{source - model.I}])"
-    else:
-        formula = f"parameter {names[weight]}"
-    return formula + (f" + {names[bias]}" if bias >= 0 else "")
+    angle_map = result.step.angle_map
+    formula = angle_map.formula(k, result.model.parameter_names)
+    return formula if angle_map.source[k] < angle_map.constant_source else f"parameter {formula}"
 
 
 def _header(result: CompileResult, basis: str) -> list[str]:

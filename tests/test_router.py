@@ -1,0 +1,127 @@
+"""The router and placement, Cirq-style: semantics, exact structure and idempotence together.
+
+GL(2, F2) blocks compose as the CNOT circuits they stand for; the router's cost estimate is the
+CZ count the compiled step ends with; on small graphs the emitted structure is exactly the one
+expected, and a circuit that already fits its couplers is left alone.
+"""
+
+import itertools
+
+import cirq
+import pytest
+
+import qru_compile as qc
+from qru_compile.passes import cnot_blocks
+from qru_compile.passes.cnot_blocks import CZ_BLOCK_COSTS, ELEMENTS, compose, oriented
+from qru_compile.passes.cswap_table import fresh_ancilla_costs
+from qru_compile.passes.router import route
+from qru_compile.passes.router_types import Emitted, OneQubit, Topology, TwoQubit
+from qru_compile.passes.routing import block_costs
+
+
+def _permutation(cnots):
+    """The basis-state map of a CNOT circuit on (p, q) = (bit 1, bit 0)."""
+    def image(v):
+        bits = [(v >> 1) & 1, v & 1]
+        for c, t in cnots:
+            bits[t] ^= bits[c]
+        return bits[0] << 1 | bits[1]
+    return tuple(image(v) for v in range(4))
+
+
+def _element_map(element):
+    rows = element
+
+    def image(v):
+        return (((rows[0] & v).bit_count() & 1) << 1) | ((rows[1] & v).bit_count() & 1)
+    return tuple(image(v) for v in range(4))
+
+
+def test_each_element_is_the_cnot_circuit_it_names():
+    for element, cnots in ELEMENTS.items():
+        assert _element_map(element) == _permutation(cnots)
+    assert len(set(ELEMENTS)) == 6  # the whole group GL(2, F2)
+
+
+def test_composition_is_the_circuit_of_both_blocks():
+    for (a, ca), (b, cb) in itertools.product(ELEMENTS.items(), repeat=2):
+        assert _element_map(compose(a, b)) == _permutation(ca + cb)
+    # a zero-move is CNOT(state -> zero) then CNOT(zero -> state); three alternating CNOTs
+    # are a SWAP
+    assert _element_map(cnot_blocks.zero_move(True)) == _permutation(((0, 1), (1, 0)))
+    assert _element_map(cnot_blocks.zero_move(False)) == _permutation(((1, 0), (0, 1)))
+    assert compose(compose(cnot_blocks.cnot(True), cnot_blocks.cnot(False)),
+                   cnot_blocks.cnot(True)) == cnot_blocks.SWAP
+
+
+def test_orientation_swaps_rows_and_columns():
+    for element, cnots in ELEMENTS.items():
+        flipped = [(1 - c, 1 - t) for c, t in cnots]  # the same circuit with p and q swapped
+        assert _element_map(oriented(1, 0, element)) == _permutation(flipped)
+        assert oriented(0, 1, element) == element
+
+
+def test_block_costs_are_cirqs_synthesis_counts():
+    assert dict(block_costs("cz")) == dict(CZ_BLOCK_COSTS)
+    for element, cnots in ELEMENTS.items():
+        a, b = cirq.LineQubit.range(2)
+        circuit = cirq.Circuit(cirq.CNOT((a, b)[c], (a, b)[t]) for c, t in cnots)
+        native = cirq.optimize_for_target_gateset(circuit, gateset=cirq.CZTargetGateset())
+        assert sum(len(op.qubits) == 2 for op in native.all_operations()) == \
+            CZ_BLOCK_COSTS[element]
+        cirq.testing.assert_allclose_up_to_global_phase(
+            cirq.unitary(native), cirq.unitary(circuit), atol=1e-8)
+
+
+def _line(n):
+    neighbours = tuple(tuple(j for j in (i - 1, i + 1) if 0 <= j < n) for i in range(n))
+    distance = tuple(tuple(abs(i - j) for j in range(n)) for i in range(n))
+    return Topology(neighbours, distance, {})
+
+
+def _route(topology, ops, initial):
+    return route(topology, ops, initial, fresh_ancilla_costs("cz"))
+
+
+def test_adjacent_operations_are_left_alone():
+    ops = [OneQubit(0, 0, True), TwoQubit(1, 0, 1, True), TwoQubit(2, 1, 2, False)]
+    result = _route(_line(3), ops, {0: 0, 1: 1, 2: 2})
+    assert result.emitted == (Emitted("op", 0, (0,)), Emitted("op", 1, (0, 1)),
+                              Emitted("op", 2, (1, 2)))
+    assert result.swaps == 0 and result.final == result.initial
+    # one CNOT and one opaque gate (3 CZ by Cirq's synthesis of an arbitrary unitary)
+    assert result.cz_cost == 1 + 3
+
+
+def test_a_gate_two_apart_on_a_line_gets_exactly_one_move():
+    prefix = [OneQubit(0, 0, True), OneQubit(1, 2, True)]
+    start = (Emitted("op", 0, (0,)), Emitted("op", 1, (2,)))
+    # every qubit holds a state: one SWAP brings logical 2 next to logical 0
+    swapped = _route(_line(3), [*prefix, TwoQubit(2, 0, 2, False)], {0: 0, 1: 1, 2: 2})
+    assert swapped.emitted == (*start, Emitted("swap", -1, (2, 1)),
+                               Emitted("op", 2, (0, 1)))
+    assert (swapped.cz_cost, swapped.swaps) == (3 + 3, 1)
+    assert swapped.final == {0: 0, 1: 2, 2: 1}
+    # physical qubit 1 is idle (|0>): moving the state into it takes 2 CNOTs, not a SWAP's 3
+    moved = _route(_line(4), [*prefix, TwoQubit(2, 0, 2, True)], {0: 0, 1: 3, 2: 2})
+    assert moved.emitted == (*start, Emitted("zero_move", -1, (2, 1)),
+                             Emitted("op", 2, (0, 1)))
+    assert moved.cz_cost == 2 + 1 and moved.final == {0: 0, 1: 3, 2: 1}
+
+
+def test_routing_is_deterministic_and_idempotent_on_compiled_steps():
+    model = qc.QRUModel.preset("wdbc")
+    first = qc.compile(model, "grid4x4", seed=3)
+    again = qc.compile(model, "grid4x4", seed=3)
+    assert first.circuit == again.circuit
+    route_record = first.report.passes[1]
+    assert route_record.name == "route" and "the route placement scored" in route_record.notes[0]
+
+
+@pytest.mark.parametrize("device", ["rainbow", "willow_pink", "grid4x4", "heavyhex3x3"])
+@pytest.mark.parametrize("preset", ["oscillation", "wdbc", "mnist"])
+def test_the_cost_estimate_is_the_compiled_cz_count(device, preset):
+    result = qc.compile(qc.QRUModel.preset(preset), device)
+    place, route_ = result.report.passes[0], result.report.passes[1]
+    assert place.data["estimated_cz"] == route_.data["estimated_cz"] == \
+        result.report.final.two_qubit
