@@ -33,7 +33,8 @@ def main() -> None:
         result = qc.compile(model, args.device)
         seconds: dict[int, float] = {}
 
-        def coherent(length: int, model: qc.QRUModel = model) -> qc.SequenceProgram:
+        def coherent(length: int, model: qc.QRUModel = model,
+                     seconds: dict[int, float] = seconds) -> qc.SequenceProgram:
             start = time.perf_counter()
             program = qc.coherent_program(model, args.device, length)
             seconds[length] = time.perf_counter() - start

@@ -213,8 +213,8 @@ class RouteOnDevice(Pass):
 
     Contract:
         Requires: ON_DEVICE.
-        Ensures: CONNECTED (two-qubit gates on couplers), CSWAP_FITS (every CSWAP on a connected triple
-            with a stored fresh-ancilla decomposition for its pattern).
+        Ensures: CONNECTED (two-qubit gates on couplers), CSWAP_FITS (every CSWAP on a
+            connected triple with a stored fresh-ancilla decomposition for its pattern).
         Preserves: ON_DEVICE, SHIFTABLE, EQUIVALENT (up to the recorded permutation).
         Not responsible for: native gates (SWAPs and CNOTs remain).
 

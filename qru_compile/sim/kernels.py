@@ -50,9 +50,9 @@ def forked_products(base: np.ndarray, forked: np.ndarray, xmask: np.ndarray,
     """``<f|P_o|f>`` and ``<b|P_o|f>`` per forked row ``f`` and observable ``o``, in one pass.
 
     Forked row ``r`` belongs to base row ``r % len(base)`` (the engine forks every base row
-    once per slot, in blocks). Reading each forked amplitude once for both products, and one
-    call for all slots instead of two per slot, took the observables' share of an MNIST
-    parameter-shift Jacobian from 28% to about 10% (profiled).
+    once per slot, in blocks). Reading each forked amplitude once for both products, in one
+    call for all slots, is 1.7x faster than two :func:`pauli_products` calls per slot on the
+    MNIST step (measured alone; they were 28% of its parameter-shift Jacobian).
     """
     rows, dim = forked.shape
     batch = base.shape[0]
