@@ -168,7 +168,8 @@ def cmd_compile(args: argparse.Namespace) -> None:
     if args.qasm3 is not None:
         _check_qasm3_target(model, args.qasm3, "--qasm3")
     result = compile_model(model, args.device, args.gateset,
-                           verify_equivalence=args.verify_equivalence, seed=args.seed)
+                           verify_equivalence=args.verify_equivalence, seed=args.seed,
+                           absorb_ring=args.absorb_ring)
     report = result.report
     text = {"table": report.to_table, "markdown": report.to_markdown,
             "json": report.to_json}[args.format]()
@@ -214,7 +215,8 @@ def _write_qasm3(result: CompileResult, bases: Sequence[str], directory: str) ->
 def cmd_export(args: argparse.Namespace) -> None:
     model = load_model(args.model)
     _check_qasm3_target(model, args.output, "--output")
-    result = compile_model(model, args.device, args.gateset, seed=args.seed)
+    result = compile_model(model, args.device, args.gateset, seed=args.seed,
+                           absorb_ring=args.absorb_ring)
     _write_qasm3(result, BASES if args.basis == "both" else (args.basis,), args.output)
 
 

@@ -37,6 +37,13 @@ from qru_compile.pipeline import (
 )
 from qru_compile.program import StepProgram, z_and_x
 from qru_compile.report import CompileReport, circuit_metrics
+from qru_compile.ring_absorption import (
+    on_physical_qubits,
+    parity_observables,
+    readout_attenuation,
+    trailing_cnots,
+    without_final_cnots,
+)
 from qru_compile.sequence_program import (
     SequenceProgram,
     feed_forward_program,
@@ -82,6 +89,8 @@ class CompileResult:
         executables: ``{"Z": ..., "X": ...}``: the step with a basis change (X) and terminal
             measurements keyed by logical qubit name.
         report: the compile report.
+        absorbed: the final-ring CNOTs left out of :attr:`circuit` (logical qubits, time
+            order); the outputs are then parities (:mod:`qru_compile.ring_absorption`).
     """
 
     model: QRUModel
@@ -93,6 +102,7 @@ class CompileResult:
     measured_qubits: Mapping[str, cirq.Qid]
     executables: Mapping[str, cirq.FrozenCircuit]
     report: CompileReport
+    absorbed: tuple[cirq.Operation, ...] = ()
 
     def slot_values(self, params: Any, x_t: Any, h_prev: Any = None) -> np.ndarray:
         """Angle-slot values of one step, shape ``[S]`` (``h_prev`` defaults to zeros).
@@ -112,17 +122,53 @@ class CompileResult:
     @functools.cached_property
     def program(self) -> StepProgram:
         """The compiled step as simulation and training run it: the routed circuit, the state
-        over every qubit it touches, ``<Z>``/``<X>`` where each logical qubit ends."""
+        over every qubit it touches, ``<Z>``/``<X>`` where each logical qubit ends (parities of
+        where they end, with :attr:`absorbed` CNOTs)."""
         measured = [self.measured_qubits[q.name] for q in self.step.measured_qubits]
         qubits = tuple(sorted(set(self.circuit.all_qubits()) | set(measured)))
         return StepProgram(self.model, self.circuit, self.step.angle_map, qubits,
-                           z_and_x(measured), self.device.name, self.gateset)
+                           self.observables, self.device.name, self.gateset)
+
+    @functools.cached_property
+    def observables(self) -> tuple[cirq.PauliString[cirq.Qid], ...]:
+        """``<Z_d0>, <X_d0>, ...`` of the logical step as Pauli strings on physical qubits."""
+        where: dict[cirq.Qid, cirq.Qid] = {q: self.measured_qubits[q.name]
+                                           for q in self.step.measured_qubits}
+        if not self.absorbed:
+            return z_and_x([where[q] for q in self.step.measured_qubits])
+        return on_physical_qubits(parity_observables(self.step.measured_qubits, self.absorbed),
+                                  where)
+
+    @property
+    def measured_fidelity(self) -> float | None:
+        """Estimated fidelity of what is measured: the step's gates (report) times the mean
+        readout attenuation of its observables (parities suffer every bit's error); None
+        without calibration."""
+        attenuation = readout_attenuation(self.observables, self.device)
+        gates = self.report.final.fidelity
+        return None if attenuation is None or gates is None else gates * attenuation
 
     def sequence_program(self, length: int) -> SequenceProgram:
         """The executions of a sequence of ``length`` steps and the dataflow between them
         (:mod:`qru_compile.sequence_program`; the report's certificate verifies them)."""
         return feed_forward_program(self.executables, self.model.hidden_names, length,
                                     self.device, self.gateset)
+
+
+def _best_absorption(candidates: list[CompileResult]) -> CompileResult:
+    """The candidate (0, 1, ... ring CNOTs absorbed) measured best, with a note of the choice."""
+    measured = [c.measured_fidelity for c in candidates]
+    scores = [score for score in measured if score is not None]
+    if len(scores) < len(candidates):
+        chosen, note = candidates[0], "absorb_ring auto: no calibration, the final ring is kept"
+    else:
+        best = max(range(len(scores)), key=scores.__getitem__)
+        chosen = candidates[best]
+        note = (f"absorb_ring auto: {best} of {len(candidates) - 1} final-ring CNOTs absorbed; "
+                f"estimated fidelity of what is measured (gates x readout) {scores[best]:.4f}, "
+                f"{scores[0]:.4f} with the ring kept")
+    report = dataclasses.replace(chosen.report, notes=(note, *chosen.report.notes))
+    return dataclasses.replace(chosen, report=report)
 
 
 def _executables(circuit: cirq.FrozenCircuit, measured: Mapping[str, cirq.Qid]
@@ -147,6 +193,7 @@ def compile(  # shadows the builtin: the natural name, as in qc.compile
     audit: bool = False,
     seed: int = 0,
     callback: Callback | None = None,
+    absorb_ring: int | str = 0,
 ) -> CompileResult:
     """Compile one time step of ``model`` for ``device``.
 
@@ -159,14 +206,25 @@ def compile(  # shadows the builtin: the natural name, as in qc.compile
         audit: re-check every fact after every pass.
         seed: seed of the placement and routing tie-breaks.
         callback: called with each pass record and unit.
+        absorb_ring: leave out the last this many CNOTs of the final ring (``"all"``: the
+            whole ring) and read the outputs as parities (:mod:`qru_compile.ring_absorption`);
+            ``"auto"``: compile every choice and keep the one with the highest
+            :attr:`CompileResult.measured_fidelity` (the ring kept without calibration).
 
     Raises:
         DeviceError: unknown device or unsupported gateset.
         CompileError: the model does not fit the device, or verification failed.
+        InputError: for an ``absorb_ring`` outside 0..the ring's CNOTs.
     """
     target = get_device(device) if isinstance(device, str) else device
     gateset = target.check_gateset(gateset)
-    step = lower(model)
+    if absorb_ring == "auto":
+        candidates = [compile(model, target, gateset, pipeline=pipeline,
+                              verify_equivalence=verify_equivalence, audit=audit, seed=seed,
+                              callback=callback, absorb_ring=k)
+                      for k in range(trailing_cnots(lower(model)) + 1)]
+        return _best_absorption(candidates)
+    step, absorbed = without_final_cnots(lower(model), absorb_ring)
     ctx = CompileContext(device=target, gateset=gateset, step=step, audit=audit, seed=seed)
     pipeline = pipeline or default_pipeline(verify_equivalence=verify_equivalence)
     unit, records = pipeline.run(CompilationUnit(step.circuit, facts=LOWERED_FACTS), ctx,
@@ -192,7 +250,7 @@ def compile(  # shadows the builtin: the natural name, as in qc.compile
         layout=layout,
         notes=target.duration_notes + target.error_notes,
     )
-    return CompileResult(
+    result = CompileResult(
         model=model,
         device=target,
         gateset=gateset,
@@ -202,4 +260,15 @@ def compile(  # shadows the builtin: the natural name, as in qc.compile
         measured_qubits=MappingProxyType(measured),
         executables=MappingProxyType(executables),
         report=report,
+        absorbed=absorbed,
     )
+    if absorbed:
+        widest = max(len(o) for o in result.observables)
+        attenuation = readout_attenuation(result.observables, target)
+        note = (f"final ring: {len(absorbed)} CNOT(s) absorbed into the readout; outputs are "
+                f"parities of up to {widest} measured qubits")
+        if attenuation is not None:
+            note += f" (mean readout attenuation {attenuation:.4f})"
+        result = dataclasses.replace(
+            result, report=dataclasses.replace(report, notes=(note, *report.notes)))
+    return result

@@ -65,8 +65,10 @@ def _sample_chunks(batch: int, repetitions: int) -> list[slice]:
 
 
 def _run_basis(processor: Any, circuit: cirq.AbstractCircuit, resolvers: Sequence[Any],
-               names: Sequence[str], repetitions: int, config: str, where: str) -> np.ndarray:
-    """``[len(resolvers), len(names)]`` means of the ``+-1`` outcomes of one ``run_sweep``."""
+               groups: Sequence[Sequence[str]], repetitions: int, config: str,
+               where: str) -> np.ndarray:
+    """``[len(resolvers), len(groups)]``: per group of measurement keys, the mean of the
+    ``+-1`` parity of their outcomes (one key: that qubit's mean) in one ``run_sweep``."""
     try:
         results = processor.run_sweep(program=circuit, params=list(resolvers),
                                       repetitions=repetitions,
@@ -78,10 +80,11 @@ def _run_basis(processor: Any, circuit: cirq.AbstractCircuit, resolvers: Sequenc
         raise BackendError(f"{where}: run_sweep failed: {type(exc).__name__}: {message}") from exc
     if len(results) != len(resolvers):
         raise BackendError(f"{where}: {len(results)} results for {len(resolvers)} resolvers")
-    values = np.empty((len(resolvers), len(names)))
+    values = np.empty((len(resolvers), len(groups)))
     for row, result in enumerate(results):
-        for col, name in enumerate(names):
-            bits = np.asarray(result.measurements[name])[:, 0]
+        for col, keys in enumerate(groups):
+            bits = np.bitwise_xor.reduce(
+                [np.asarray(result.measurements[key])[:, 0] for key in keys], axis=0)
             values[row, col] = 1.0 - 2.0 * float(np.mean(bits))
     return values
 
@@ -105,13 +108,16 @@ class _EngineBackend(Backend):
     jobs: int = 0
 
     def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
-        names = [q.name for q in self.result.step.measured_qubits]
+        key_of = {q: name for name, q in self.result.measured_qubits.items()}
+        observables = self.result.observables  # Z then X of each logical qubit
         rows = resolvers(program, slot_values)
-        values = np.empty((len(rows), 2 * len(names)))  # Z then X of each qubit
+        values = np.empty((len(rows), len(observables)))
         for b, basis in enumerate(BASES):
+            groups = [[key_of[q] for q in sorted(o.qubits)] for o in observables[b::2]]
+            signs = np.array([o.coefficient.real for o in observables[b::2]])
             for chunk in _sample_chunks(len(rows), self.repetitions):
-                values[chunk, b::2] = _run_basis(
-                    self.processor, self.result.executables[basis], rows[chunk], names,
+                values[chunk, b::2] = signs * _run_basis(
+                    self.processor, self.result.executables[basis], rows[chunk], groups,
                     self.repetitions, self.device_config_name,
                     f"engine {self.label}: step {self.done} basis {basis}")
                 self.jobs += 1

@@ -203,6 +203,15 @@ def _header(result: CompileResult, basis: str) -> list[str]:
         end = result.measured_qubits.get(name)
         lines.append(f"  {name}: {qubit_name(start)} -> "
                      + (qubit_name(end) if end is not None else "(not measured)"))
+    if result.absorbed:
+        key_of = {q: name for name, q in result.measured_qubits.items()}
+        offset = BASES.index(basis)
+        lines.append(f"final ring absorbed ({len(result.absorbed)} CNOTs): each output is the "
+                     "+-1 parity of these measured bits:")
+        for q, observable in zip(result.step.measured_qubits,
+                                 result.observables[offset::2], strict=True):
+            bits = ", ".join(key_of[p] for p in sorted(observable.qubits))
+            lines.append(f"  <{basis}_{q.name}> = parity({bits})")
     return [f"// {line}".rstrip() for line in lines]
 
 
