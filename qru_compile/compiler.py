@@ -209,7 +209,8 @@ def compile(  # shadows the builtin: the natural name, as in qc.compile
         absorb_ring: leave out the last this many CNOTs of the final ring (``"all"``: the
             whole ring) and read the outputs as parities (:mod:`qru_compile.ring_absorption`);
             ``"auto"``: compile every choice and keep the one with the highest
-            :attr:`CompileResult.measured_fidelity` (the ring kept without calibration).
+            :attr:`CompileResult.measured_fidelity` (the ring kept without calibration; the
+            callback sees every candidate's passes).
 
     Raises:
         DeviceError: unknown device or unsupported gateset.

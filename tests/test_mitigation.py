@@ -1,11 +1,14 @@
 """Error mitigation (readout inversion, folding, Richardson) and the exact noisy channel."""
 
+import itertools
+
 import cirq
 import numpy as np
 import pytest
+from cirq_google.engine import virtual_engine_factory
 
 import qru_compile as qc
-from qru_compile.devices.calibration import readout_affine
+from qru_compile.devices.calibration import readout_map
 from qru_compile.sim import DensityMatrixBackend, StatevectorBackend
 from qru_compile.sim.statevector import StatevectorProgram
 from qru_compile.train.gradients import loss_and_gradient
@@ -143,7 +146,28 @@ def test_density_backend_needs_a_device():
         DensityMatrixBackend().expectations(StepProgram.logical(program), np.zeros((1, 9)))
 
 
-def test_readout_affine_refuses_parities(tiny_willow):
-    q = tiny_willow.program.qubits
-    with pytest.raises(qc.BackendError, match="parity"):
-        readout_affine((cirq.Z(q[0]) * cirq.Z(q[1]),), "willow_pink")
+def test_readout_of_parities_is_exact_and_mitigation_refuses_them(tiny_willow):
+    """A parity's reported mean, from the sub-parity expansion, equals the mean of the parity
+    of independently flipped bits computed outcome by outcome from the exact distribution."""
+    q = sorted(tiny_willow.program.qubits)[:3]
+    errors = virtual_engine_factory.load_device_noise_properties("willow_pink").readout_errors
+    observables = (cirq.Z(q[0]) * cirq.Z(q[1]) * cirq.Z(q[2]), cirq.Z(q[1]),
+                   -1 * cirq.Z(q[0]) * cirq.Z(q[2]))
+    readout = readout_map(observables, "willow_pink")
+    assert len(readout.extended) == 7  # every non-empty sub-parity of three qubits
+    state = cirq.testing.random_superposition(8, random_state=5)
+    probabilities = np.abs(state) ** 2  # over (q0, q1, q2), q0 the most significant bit
+    flip = [(errors[qubit][0], errors[qubit][1]) for qubit in q]  # p(1|0), p(0|1)
+    reported = np.zeros(len(observables))
+    for x, y in itertools.product(range(8), repeat=2):
+        bits_x = [(x >> (2 - i)) & 1 for i in range(3)]
+        bits_y = [(y >> (2 - i)) & 1 for i in range(3)]
+        chance = probabilities[x] * np.prod([
+            (f01 if by else 1 - f01) if bx == 0 else (1 - f10 if by else f10)
+            for bx, by, (f01, f10) in zip(bits_x, bits_y, flip, strict=True)])
+        signs = [(-1) ** sum(bits_y), (-1) ** bits_y[1], -((-1) ** (bits_y[0] + bits_y[2]))]
+        reported += chance * np.array(signs)
+    exact = np.array([np.real(np.vdot(state, p.matrix(q) @ state)) for p in readout.extended])
+    np.testing.assert_allclose(readout.apply(exact), reported, atol=1e-14)
+    with pytest.raises(qc.BackendError, match="readout mitigation of parity observables"):
+        readout.affine()

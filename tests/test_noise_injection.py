@@ -8,7 +8,7 @@ import pytest
 from cirq_google.engine import virtual_engine_factory
 
 import qru_compile as qc
-from qru_compile.devices.calibration import readout_affine
+from qru_compile.devices.calibration import readout_map
 from qru_compile.sim.backends import Backend, StatevectorBackend
 from qru_compile.sim.rollout import rollout
 from qru_compile.targets import step_program
@@ -120,7 +120,7 @@ def test_fit_keeps_alpha_within_zero_and_one(rng):
 
 def test_readout_error_is_the_calibrated_asymmetric_confusion():
     program = qc.compile(MODEL, "willow_pink").program
-    alpha, beta = readout_affine(program.observables, "willow_pink")
+    alpha, beta = readout_map(program.observables, "willow_pink").affine()
     errors = virtual_engine_factory.load_device_noise_properties("willow_pink").readout_errors
     for o, observable in enumerate(program.observables):
         (qubit,) = observable.qubits
@@ -152,12 +152,14 @@ def test_noise_injected_training_runs_and_saves_the_model(rng):
     assert not np.allclose(result.params, ideal.params)
 
 
-def test_device_simulation_engine_agrees_with_qsim_trajectories(rng):
+@pytest.mark.parametrize("absorb", [0, 3])
+def test_device_simulation_engine_agrees_with_qsim_trajectories(rng, absorb):
     """The fast noisy path (trajectories as engine rows) against qsim's trajectories, both
-    through the same readout error, within their combined statistical error."""
+    through the same readout error, within their combined statistical error; also with 3
+    ring CNOTs absorbed (parity outputs, readout by the sub-parity expansion)."""
     from qru_compile.train.noisy import DeviceSimulation
 
-    program = qc.compile(MODEL, "willow_pink").program
+    program = qc.compile(MODEL, "willow_pink", absorb_ring=absorb).program
     slots = rng.uniform(0, 2 * np.pi, (4, program.angle_map.num_slots))
     fast = DeviceSimulation("willow_pink", trajectories=2000, seed=1).expectations(program,
                                                                                   slots)

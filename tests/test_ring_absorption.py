@@ -14,6 +14,7 @@ from qru_compile.ring_absorption import trailing_cnots, without_final_cnots
 from qru_compile.sim.backends import StatevectorBackend
 from qru_compile.sim.rollout import rollout
 from qru_compile.train.data import Dataset
+from qru_compile.train.mitigation import Mitigation
 from qru_compile.train.noisy import compare_ideal_and_noisy
 
 
@@ -87,7 +88,7 @@ def test_the_calibration_chooses_how_much_to_absorb():
     assert synthetic.absorbed == () and "no calibration" in synthetic.report.notes[0]
 
 
-def test_bad_absorption_and_paths_without_parity_readout_are_clear_errors():
+def test_bad_absorption_is_a_clear_error_and_the_noisy_path_reads_parities():
     model = qc.QRUModel.preset("wdbc")
     for bad in (-1, 6, 2.5, "some"):
         with pytest.raises(InputError, match=r"absorb_ring: expected 'all' or a whole number "
@@ -95,8 +96,12 @@ def test_bad_absorption_and_paths_without_parity_readout_are_clear_errors():
             qc.compile(model, "rainbow", absorb_ring=bad)
     absorbed = qc.compile(model, "willow_pink", absorb_ring=2)
     data = Dataset(np.full((2, 3, model.I), 0.5), np.array([0, 1]), "toy")
-    with pytest.raises(BackendError, match="readout error of the parity"):
-        compare_ideal_and_noisy(model, model.initial_parameters(seed=0), data, absorbed)
+    params = model.initial_parameters(seed=0)
+    report = compare_ideal_and_noisy(model, params, data, absorbed, trajectories=8, shots=100)
+    assert report["two_qubit_gates_per_step"] == 33  # the noisy path runs the absorbed step
+    with pytest.raises(BackendError, match="readout mitigation of parity observables"):
+        compare_ideal_and_noisy(model, params, data, absorbed, mitigation=Mitigation.parse(
+            "readout", None))
 
 
 def test_every_choice_of_absorbed_cnots_is_a_prefix_of_the_ring_from_its_end():

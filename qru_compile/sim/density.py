@@ -58,13 +58,14 @@ class DensityMatrixBackend(Backend):
 
     def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
         device = self._device(program)
-        channel = program.translation(f"density:{device}", lambda: _NoisyChannel.of(program,
-                                                                                   device))
-        values = channel.expectations(program, slot_values)
         if not self.readout:
-            return values
-        alpha, beta = program_readout(program, device)
-        return alpha * values + beta
+            channel = program.translation(f"density:{device}", lambda: _NoisyChannel.of(
+                program, device, program.observables))
+            return channel.expectations(program, slot_values)
+        readout = program_readout(program, device)
+        channel = program.translation(f"density-readout:{device}", lambda: _NoisyChannel.of(
+            program, device, readout.extended))
+        return readout.apply(channel.expectations(program, slot_values))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +83,8 @@ class _NoisyChannel:
     operations: tuple[tuple[tuple[int, ...], cirq.Operation | None, np.ndarray | None], ...]
 
     @classmethod
-    def of(cls, program: StepProgram, device: str) -> _NoisyChannel:
+    def of(cls, program: StepProgram, device: str,
+           observables: Sequence[cirq.PauliString[cirq.Qid]]) -> _NoisyChannel:
         position = {q: i for i, q in enumerate(program.qubits)}
         operations: list[tuple[tuple[int, ...], cirq.Operation | None, np.ndarray | None]] = []
         for op in noisy_operations(program.circuit, program.qubits, noise_model(device)):
@@ -91,9 +93,8 @@ class _NoisyChannel:
                 operations.append((targets, op, None))
             else:
                 operations.append((targets, None, _superoperator(cirq.kraus(op), len(targets))))
-        observables = np.array([observable.matrix(program.qubits)
-                                for observable in program.observables])
-        return cls(len(program.qubits), observables, tuple(operations))
+        matrices = np.array([observable.matrix(program.qubits) for observable in observables])
+        return cls(len(program.qubits), matrices, tuple(operations))
 
     def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
         n, rows = self.num_qubits, len(slot_values)

@@ -1,9 +1,9 @@
 """Error mitigation at evaluation: readout-error inversion and zero-noise extrapolation.
 
 **Readout.** A qubit read with flip probabilities ``e01 = p(1 | 0)`` and ``e10 = p(0 | 1)``
-reports ``<P>' = (1 - e01 - e10) <P> + (e10 - e01)`` (:func:`qru_compile.train.noisy.
-readout_affine`); inverting the affine map per observable is the inverse of the qubit's 2x2
-confusion matrix applied to its outcome frequencies. It costs no extra shots and removes the
+reports ``<P>' = (1 - e01 - e10) <P> + (e10 - e01)`` (:class:`qru_compile.devices.calibration.
+ReadoutMap`); inverting the affine map per observable is the inverse of the qubit's 2x2
+confusion matrix applied to its outcome frequencies (single-qubit observables only). It costs no extra shots and removes the
 bias exactly in expectation; it enlarges the shot noise by ``1 / (1 - e01 - e10)`` (1.4% on
 willow_pink).
 

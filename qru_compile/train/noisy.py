@@ -5,7 +5,7 @@ willow_pink: depolarising gate errors, T1/Tphi damping, coherent two-qubit error
 trajectories in the batched engine (or qsim's, the reference); each expectation value is the
 mean over ``trajectories`` runs (:class:`DeviceSimulation`). Readout error is applied
 analytically from each qubit's calibrated, asymmetric flip probabilities
-(:func:`~qru_compile.devices.calibration.readout_affine`). :class:`DeviceEstimator` adds what a
+(:class:`~qru_compile.devices.calibration.ReadoutMap`). :class:`DeviceEstimator` adds what a
 hardware estimator does: ``shots`` per basis (Z and X) and step, each value the mean of that
 many simulated single-shot outcomes, and optional mitigation (readout inversion, zero-noise
 extrapolation: :mod:`qru_compile.train.mitigation`). Hidden values are fed forward from the
@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
+import cirq
 import numpy as np
 
 from qru_compile import validation
@@ -49,7 +50,7 @@ class DeviceSimulation(Backend):
     """What the device reports of a compiled step's exact expectation values: trajectories
     under the calibration noise model (gate errors, T1/Tphi damping, coherent two-qubit
     errors), each value the mean over ``trajectories`` runs, then readout error
-    (:func:`~qru_compile.devices.calibration.readout_affine`). No shot noise.
+    (:class:`~qru_compile.devices.calibration.ReadoutMap`). No shot noise.
 
     Attributes:
         device: a virtual processor with calibration data (rainbow, weber, willow_pink).
@@ -85,10 +86,13 @@ class DeviceSimulation(Backend):
     def trajectory_values(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
         """Each trajectory's values as read out, ``[N, trajectories, O]`` (qsim's simulator
         gives only their mean, ``[N, 1, O]``)."""
-        alpha, beta = program_readout(program, self.device)
-        return alpha * self._noisy(program, slot_values) + beta
+        readout = program_readout(program, self.device)
+        return readout.apply(self._noisy(program, slot_values, readout.extended))
 
-    def _noisy(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
+    def _noisy(self, program: StepProgram, slot_values: np.ndarray,
+               observables: tuple[cirq.PauliString[cirq.Qid], ...]) -> np.ndarray:
+        """Exact values of ``observables`` (the program's and the sub-parities its readout
+        needs) under the noise model, ``[N, trajectories, E]``."""
         circuit, names = program.translation(
             f"folded:{self.fold}", lambda: fold_global(program.circuit, self.fold,
                                                        program.slot_names))
@@ -96,14 +100,14 @@ class DeviceSimulation(Backend):
         if self.simulator == "qsim":
             kernel = program.translation(
                 f"qsim-noisy:{self.device}:{self.fold}:{self.trajectories}:{self.seed}",
-                lambda: QsimKernel(circuit, program.qubits, names, program.observables,
+                lambda: QsimKernel(circuit, program.qubits, names, observables,
                                    noise=noise_model(self.device),
                                    repetitions=self.trajectories, seed=self.seed))
             return kernel.expectations(slot_values)[:, None]
         noisy = program.translation(
             f"engine-noisy:{self.device}:{self.fold}",
             lambda: NoisyProgram.from_circuit(circuit, program.qubits, names,
-                                              program.observables, noise_model(self.device)))
+                                              observables, noise_model(self.device)))
         return noisy.trajectory_values(slot_values, self.trajectories, self._rng)
 
 
@@ -157,14 +161,15 @@ class DeviceEstimator(Backend):
         object.__setattr__(self, "_rng", np.random.default_rng(self.seed))
 
     def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
-        alpha, beta = program_readout(program, self.device)
+        readout = program_readout(program, self.device)
+        alpha, beta = readout.affine() if self.mitigation.readout else (None, None)
         estimates = []
         for simulation in self._simulations.values():
             if self.shots is None:
                 values = np.clip(simulation.expectations(program, slot_values), -1.0, 1.0)
             else:
                 values = self._shot_means(simulation.trajectory_values(program, slot_values))
-            if self.mitigation.readout:
+            if alpha is not None and beta is not None:
                 values = invert_readout(values, alpha, beta)
             estimates.append(values)
         if self.mitigation.zne_scales is None:
