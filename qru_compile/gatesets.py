@@ -115,6 +115,11 @@ def known_gatesets() -> tuple[str, ...]:
     return tuple(_GATESETS)
 
 
+def registered_gatesets() -> tuple[TargetGateset, ...]:
+    """Every registered gateset, in registration order."""
+    return tuple(_GATESETS.values())
+
+
 def gateset_of(gate: cirq.Gate | None) -> TargetGateset | None:
     """The registered gateset whose native two-qubit gates include ``gate``, if any."""
     return next((g for g in _GATESETS.values() if g.is_native_two_qubit(gate)), None)

@@ -22,7 +22,7 @@ import cirq_google
 from cirq_google.engine import virtual_engine_factory
 
 from qru_compile.devices.device import Device
-from qru_compile.gatesets import get_gateset, known_gatesets
+from qru_compile.gatesets import registered_gatesets
 
 VIRTUAL_PROCESSORS = ("rainbow", "weber", "willow_pink")
 STATIC_DEVICES = ("Sycamore", "Sycamore23")
@@ -49,8 +49,7 @@ def google_device(name: str) -> Device:
         noise = virtual_engine_factory.load_device_noise_properties(name)
     metadata = grid.metadata
     targets = {type(g).__name__ for g in metadata.compilation_target_gatesets}
-    native = [get_gateset(name) for name in known_gatesets()
-              if get_gateset(name).google_target in targets]
+    native = [g for g in registered_gatesets() if g.google_target in targets]
     gatesets = tuple(g.name for g in native)
 
     notes: list[str] = []

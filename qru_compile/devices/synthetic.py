@@ -15,7 +15,7 @@ import cirq
 import networkx as nx
 
 from qru_compile.devices.device import Device
-from qru_compile.gatesets import get_gateset, known_gatesets
+from qru_compile.gatesets import registered_gatesets
 
 #: Durations of everything but the two-qubit gates (each gateset gives its own).
 _DURATIONS_NS = {"1q": 25.0, "z": 0.0, "measure": 600.0}
@@ -25,13 +25,14 @@ _NOTE = ("synthetic device: durations of willow_pink (1q 25 ns, CZ 42 ns, measur
 
 def _device(name: str, qubits: Sequence[cirq.Qid],
             edges: Sequence[tuple[cirq.Qid, cirq.Qid]]) -> Device:
+    gatesets = registered_gatesets()
     return Device(
         name=name,
         qubits=tuple(sorted(qubits)),
         couplers=frozenset(frozenset(e) for e in edges),
-        gatesets=known_gatesets(),
+        gatesets=tuple(g.name for g in gatesets),
         durations_ns=MappingProxyType({**_DURATIONS_NS, **{
-            name: get_gateset(name).synthetic_duration_ns for name in known_gatesets()}}),
+            g.name: g.synthetic_duration_ns for g in gatesets}}),
         duration_notes=_NOTE,
         error_notes=("synthetic device: no calibration data",),
     )

@@ -58,14 +58,22 @@ class DensityMatrixBackend(Backend):
 
     def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
         device = self._device(program)
+        channel = program.translation(f"density:{device}",
+                                      lambda: _NoisyChannel.of(program, device))
         if not self.readout:
-            channel = program.translation(f"density:{device}", lambda: _NoisyChannel.of(
-                program, device, program.observables))
-            return channel.expectations(program, slot_values)
+            matrices = program.translation("density-observables", lambda: _matrices(
+                program, program.observables))
+            return channel.expectations(program, slot_values, matrices)
         readout = program_readout(program, device)
-        channel = program.translation(f"density-readout:{device}", lambda: _NoisyChannel.of(
-            program, device, readout.extended))
-        return readout.apply(channel.expectations(program, slot_values))
+        matrices = program.translation(f"density-readout-observables:{device}",
+                                       lambda: _matrices(program, readout.extended))
+        return readout.apply(channel.expectations(program, slot_values, matrices))
+
+
+def _matrices(program: StepProgram, observables: Sequence[cirq.PauliString[cirq.Qid]]
+              ) -> np.ndarray:
+    """The observables as matrices on the program's qubits, ``[O, 2**n, 2**n]``."""
+    return np.array([observable.matrix(program.qubits) for observable in observables])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,12 +87,10 @@ class _NoisyChannel:
     """
 
     num_qubits: int
-    observables: np.ndarray  # [O, 2**n, 2**n]
     operations: tuple[tuple[tuple[int, ...], cirq.Operation | None, np.ndarray | None], ...]
 
     @classmethod
-    def of(cls, program: StepProgram, device: str,
-           observables: Sequence[cirq.PauliString[cirq.Qid]]) -> _NoisyChannel:
+    def of(cls, program: StepProgram, device: str) -> _NoisyChannel:
         position = {q: i for i, q in enumerate(program.qubits)}
         operations: list[tuple[tuple[int, ...], cirq.Operation | None, np.ndarray | None]] = []
         for op in noisy_operations(program.circuit, program.qubits, noise_model(device)):
@@ -93,10 +99,11 @@ class _NoisyChannel:
                 operations.append((targets, op, None))
             else:
                 operations.append((targets, None, _superoperator(cirq.kraus(op), len(targets))))
-        matrices = np.array([observable.matrix(program.qubits) for observable in observables])
-        return cls(len(program.qubits), matrices, tuple(operations))
+        return cls(len(program.qubits), tuple(operations))
 
-    def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
+    def expectations(self, program: StepProgram, slot_values: np.ndarray,
+                     observables: np.ndarray) -> np.ndarray:
+        """``[N, O]`` values of the observables (``[O, 2**n, 2**n]`` matrices) per row."""
         n, rows = self.num_qubits, len(slot_values)
         rho = np.zeros((rows, 2**n, 2**n), complex)
         rho[:, 0, 0] = 1.0
@@ -113,7 +120,7 @@ class _NoisyChannel:
                                       for r in resolved])
                 rho = _conjugate(rho, targets, n, unitaries)
         flat = rho.reshape(rows, 2**n, 2**n)
-        return np.einsum("oij,nji->no", self.observables, flat).real
+        return np.einsum("oij,nji->no", observables, flat).real
 
 
 def _superoperator(kraus: Sequence[np.ndarray], m: int) -> np.ndarray:
