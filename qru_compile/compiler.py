@@ -11,7 +11,7 @@ from typing import Any
 import cirq
 import numpy as np
 
-from qru_compile import validation
+from qru_compile import compile_cache, validation
 from qru_compile.devices import Device, get_device
 from qru_compile.facts import LOWERED_FACTS
 from qru_compile.lowering import LoweredStep, lower
@@ -194,6 +194,7 @@ def compile(  # shadows the builtin: the natural name, as in qc.compile
     seed: int = 0,
     callback: Callback | None = None,
     absorb_ring: int | str = 0,
+    cache: bool | None = None,
 ) -> CompileResult:
     """Compile one time step of ``model`` for ``device``.
 
@@ -211,6 +212,9 @@ def compile(  # shadows the builtin: the natural name, as in qc.compile
             ``"auto"``: compile every choice and keep the one with the highest
             :attr:`CompileResult.measured_fidelity` (the ring kept without calibration; the
             callback sees every candidate's passes).
+        cache: read and keep the result in the on-disk compile cache
+            (:mod:`qru_compile.compile_cache`; None: unless ``QRU_COMPILE_CACHE=off``). Only
+            compiles of a named device with the default pipeline and no callback are cached.
 
     Raises:
         DeviceError: unknown device or unsupported gateset.
@@ -219,10 +223,28 @@ def compile(  # shadows the builtin: the natural name, as in qc.compile
     """
     target = get_device(device) if isinstance(device, str) else device
     gateset = target.check_gateset(gateset)
+    options: dict[str, Any] = {"seed": seed, "absorb_ring": absorb_ring, "audit": audit,
+                               "verify_equivalence": verify_equivalence}
+    cacheable = (compile_cache.enabled() if cache is None else cache) and pipeline is None \
+        and callback is None and compile_cache.registered(target)
+    key = compile_cache.cache_key(model, target.name, gateset, **options) if cacheable else ""
+    if cacheable and (hit := compile_cache.load(key)) is not None and hit.model == model:
+        note = f"from the compile cache ({compile_cache.cache_directory()}, key {key[:12]})"
+        return dataclasses.replace(hit, report=dataclasses.replace(
+            hit.report, notes=(note, *hit.report.notes)))
+    result = _compile(model, target, gateset, pipeline, callback, **options)
+    if cacheable:
+        compile_cache.store(key, result)
+    return result
+
+
+def _compile(model: QRUModel, target: Device, gateset: str, pipeline: Pipeline | None,
+             callback: Callback | None, *, seed: int, absorb_ring: int | str, audit: bool,
+             verify_equivalence: bool) -> CompileResult:
     if absorb_ring == "auto":
-        candidates = [compile(model, target, gateset, pipeline=pipeline,
-                              verify_equivalence=verify_equivalence, audit=audit, seed=seed,
-                              callback=callback, absorb_ring=k)
+        candidates = [_compile(model, target, gateset, pipeline, callback, seed=seed,
+                               absorb_ring=k, audit=audit,
+                               verify_equivalence=verify_equivalence)
                       for k in range(trailing_cnots(lower(model)) + 1)]
         return _best_absorption(candidates)
     step, absorbed = without_final_cnots(lower(model), absorb_ring)

@@ -19,6 +19,7 @@ circuit per sequence), which the verifier rejects.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
@@ -104,8 +105,15 @@ class SequenceProgram:
 def _execution(circuit: cirq.AbstractCircuit, steps: tuple[int, ...], basis: str,
                device: Device, gateset: str) -> Execution:
     frozen = cirq.FrozenCircuit(circuit)
-    return Execution(frozen, steps, basis, circuit_metrics(frozen, device, gateset),
-                     fingerprint(frozen))
+    metrics, print_ = _measured(frozen, device, gateset)
+    return Execution(frozen, steps, basis, metrics, print_)
+
+
+@functools.lru_cache(maxsize=64)
+def _measured(circuit: cirq.FrozenCircuit, device: Device, gateset: str
+              ) -> tuple[CircuitMetrics, str]:
+    """Metrics and fingerprint of a kernel (the certificate builds several lengths of one)."""
+    return circuit_metrics(circuit, device, gateset), fingerprint(circuit)
 
 
 def feed_forward_program(executables: Mapping[str, cirq.FrozenCircuit],

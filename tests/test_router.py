@@ -8,15 +8,19 @@ expected, and a circuit that already fits its couplers is left alone.
 import itertools
 
 import cirq
+import networkx as nx
 import pytest
+from networkx.algorithms import isomorphism
 
 import qru_compile as qc
 from qru_compile.passes import cnot_blocks
 from qru_compile.passes.cnot_blocks import CZ_BLOCK_COSTS, ELEMENTS, compose, oriented
 from qru_compile.passes.cswap_table import fresh_ancilla_costs
-from qru_compile.passes.router import route
+from qru_compile.passes.embeddings import embeddings
+from qru_compile.passes.router import route, route_within
 from qru_compile.passes.router_types import Emitted, OneQubit, Topology, TwoQubit
-from qru_compile.passes.routing import block_costs
+from qru_compile.passes.routing import block_costs, device_index, routing_problem
+from qru_compile.passes.synthesis_cache import memoized_target
 
 
 def _permutation(cnots):
@@ -125,3 +129,51 @@ def test_the_cost_estimate_is_the_compiled_cz_count(device, preset):
     place, route_ = result.report.passes[0], result.report.passes[1]
     assert place.data["estimated_cz"] == route_.data["estimated_cz"] == \
         result.report.final.two_qubit
+
+
+def _vf2(host, pattern):
+    matcher = isomorphism.GraphMatcher(host, pattern)
+    return {tuple(sorted((p, h) for h, p in m.items()))
+            for m in matcher.subgraph_monomorphisms_iter()}
+
+
+@pytest.mark.parametrize("pattern", [nx.path_graph(5), nx.cycle_graph(6), nx.cycle_graph(8),
+                                     nx.path_graph([3, 0, 2, 1])])
+@pytest.mark.parametrize("host", [nx.grid_2d_graph(3, 4), nx.hexagonal_lattice_graph(2, 2)])
+def test_path_and_cycle_embeddings_are_exactly_vf2s_monomorphisms(host, pattern):
+    ours = [tuple(sorted(m.items())) for m in embeddings(host, pattern)]
+    assert len(ours) == len(set(ours))  # each once
+    assert set(ours) == _vf2(host, pattern)
+    assert all(host.has_edge(dict(m)[a], dict(m)[b]) for m in ours for a, b in pattern.edges)
+
+
+def test_other_patterns_go_to_vf2_and_the_limit_holds():
+    host, star = nx.grid_2d_graph(3, 3), nx.star_graph(3)
+    assert {tuple(sorted(m.items())) for m in embeddings(host, star)} == _vf2(host, star)
+    assert len(list(embeddings(host, nx.path_graph(4), limit=7))) == 7
+
+
+@pytest.mark.parametrize("preset", ["wdbc", "mnist"])
+def test_a_bounded_route_is_the_route_or_gives_up_only_when_it_would_lose(preset):
+    result = qc.compile(qc.QRUModel.preset(preset), "grid4x4")
+    view = device_index(result.device, "cz")
+    problem = routing_problem(result.step.circuit, frozenset(result.step.measured_qubits),
+                              result.step.qubits)
+    start = dict(zip(range(len(problem.qubits)), range(len(problem.qubits))))
+    args = (view.topology, problem.ops, start, fresh_ancilla_costs("cz"))
+    full = route(*args, block_costs=block_costs("cz"))
+    assert route_within(*args, full.cz_cost, block_costs=block_costs("cz")) == full
+    cut = route_within(*args, full.cz_cost - 3, block_costs=block_costs("cz"))
+    assert cut is None or cut.cz_cost > full.cz_cost - 3
+
+
+@pytest.mark.parametrize("gateset", ["cz", "sqrt_iswap", "sycamore"])
+def test_memoised_synthesis_gives_cirqs_circuit(gateset):
+    a, b, c = cirq.LineQubit.range(3)
+    circuit = cirq.Circuit(cirq.CNOT(a, b), cirq.SWAP(a, b), cirq.H(c), cirq.CNOT(c, b),
+                           cirq.CNOT(b, c), cirq.X(a) ** 0.3, cirq.CNOT(a, b), cirq.CZ(b, c))
+    target = qc.gatesets.cirq_target_gateset(gateset)
+    expected = cirq.optimize_for_target_gateset(circuit, gateset=target)
+    for _ in range(2):  # the second run comes from the memo
+        got = cirq.optimize_for_target_gateset(circuit, gateset=memoized_target(target))
+        assert got == expected

@@ -31,9 +31,7 @@ CZ_BLOCK_COSTS: Mapping[tuple[int, int], int] = {
 }
 
 
-def compose(first: tuple[int, int], then: tuple[int, int]) -> tuple[int, int]:
-    """The element ``then . first`` (apply ``first``, then ``then``)."""
-
+def _compose_rows(first: tuple[int, int], then: tuple[int, int]) -> tuple[int, int]:
     def apply(rows: tuple[int, int], vector: int) -> int:
         # image of `vector` (bit 1: p, bit 0: q) under `rows`: each output bit is a parity
         return (((rows[0] & vector).bit_count() & 1) << 1) | ((rows[1] & vector).bit_count() & 1)
@@ -42,6 +40,15 @@ def compose(first: tuple[int, int], then: tuple[int, int]) -> tuple[int, int]:
     row0 = ((images[0] >> 1) & 1) << 1 | ((images[1] >> 1) & 1)
     row1 = (images[0] & 1) << 1 | (images[1] & 1)
     return (row0, row1)
+
+
+#: Every product of two elements (the router composes blocks tens of thousands of times).
+_PRODUCTS = {(a, b): _compose_rows(a, b) for a in ELEMENTS for b in ELEMENTS}
+
+
+def compose(first: tuple[int, int], then: tuple[int, int]) -> tuple[int, int]:
+    """The element ``then . first`` (apply ``first``, then ``then``)."""
+    return _PRODUCTS[first, then]
 
 
 def cnot(control_first: bool) -> tuple[int, int]:

@@ -18,6 +18,7 @@ import cirq
 from qru_compile.errors import CompileError
 from qru_compile.facts import Fact
 from qru_compile.gatesets import cirq_target_gateset
+from qru_compile.passes.synthesis_cache import memoized_target
 from qru_compile.pipeline import Pass
 from qru_compile.unit import CompilationUnit, CompileContext, PassResult
 
@@ -66,10 +67,15 @@ class MapToNative(Pass):
         prepared = cirq.map_operations(unit.circuit, lambda op, _: symbolic_phxz(op))
         try:
             native = cirq.optimize_for_target_gateset(
-                prepared, gateset=cirq_target_gateset(ctx.gateset), ignore_failures=False
+                prepared, gateset=memoized_target(cirq_target_gateset(ctx.gateset)),
+                ignore_failures=False
             )
         except ValueError as exc:
             raise CompileError(f"native mapping to {ctx.gateset} failed: {exc}") from None
-        # Cirq's Sycamore target leaves fixed single-qubit gates as Rx/Rz: make them PhasedXZ.
-        native = cirq.drop_negligible_operations(cirq.merge_single_qubit_gates_to_phxz(native))
+        if any(len(op.qubits) == 1 and not isinstance(op.gate, cirq.PhasedXZGate)
+               for op in native.all_operations()):
+            # Cirq's Sycamore target leaves fixed single-qubit gates as Rx/Rz: make them
+            # PhasedXZ (merging runs, as the optimisation stage would).
+            native = cirq.drop_negligible_operations(
+                cirq.merge_single_qubit_gates_to_phxz(native))
         return PassResult(unit.replace(circuit=native.freeze()))

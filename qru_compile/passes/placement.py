@@ -1,25 +1,27 @@
 """Placement: where every logical qubit starts on the device (the ``PlaceQubits`` pass).
 
-Candidates embed the step's interaction pattern (found with networkx's subgraph matcher in
-compact regions of the device, in regions chosen by calibration error where known); each is
-scored by routing it with the merge-aware router (:mod:`qru_compile.passes.routing`).
+Candidates embed the step's interaction pattern (every embedding of its ring or paths in
+compact regions of the device, regions chosen by calibration error where known, found by
+:mod:`qru_compile.passes.embeddings`); each is scored by routing it with the merge-aware router
+(:mod:`qru_compile.passes.routing`), which gives up on a candidate as soon as it cannot beat
+the best so far.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
+import functools
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 import cirq
 import networkx as nx
-from networkx.algorithms import isomorphism
 
 from qru_compile.devices import Device
 from qru_compile.errors import CompileError
 from qru_compile.facts import Fact
+from qru_compile.passes.embeddings import embeddings
 from qru_compile.passes.router_types import ControlledSwap, RouteResult, TwoQubit
 from qru_compile.passes.routing import (
     PRESERVED,
@@ -73,8 +75,10 @@ def _patterns(graph: nx.Graph) -> list[nx.Graph]:
     return patterns
 
 
-def _regions(device: Device, size: int, count: int) -> list[list[cirq.Qid]]:
-    """Compact regions (balls) of at least ``size`` qubits, best calibrated first."""
+@functools.lru_cache(maxsize=64)
+def _regions(device: Device, size: int, count: int) -> tuple[tuple[cirq.Qid, ...], ...]:
+    """Compact regions (balls) of at least ``size`` qubits, best calibrated first (a device
+    is immutable: cached)."""
     graph = device.graph
     scored = []
     for center in device.qubits:
@@ -90,16 +94,16 @@ def _regions(device: Device, size: int, count: int) -> list[list[cirq.Qid]]:
         eccentricity = max(device.distances[center][q] for q in ball)
         scored.append((mean_error, eccentricity, -len(ball), center, sorted(ball)))
     scored.sort(key=lambda s: s[:4])
-    regions: list[list[cirq.Qid]] = []
+    regions: list[tuple[cirq.Qid, ...]] = []
     seen: set[frozenset[cirq.Qid]] = set()
     for *_, region in scored:
         key = frozenset(region)
         if key not in seen:
             seen.add(key)
-            regions.append(region)
+            regions.append(tuple(region))
         if len(regions) >= count:
             break
-    return regions
+    return tuple(regions)
 
 
 def _shape(qubits: Sequence[cirq.Qid | None]) -> tuple[Any, ...]:
@@ -126,9 +130,7 @@ def candidate_placements(device: Device, problem: Problem, *, regions: int,
         if index == 1 and placements:
             break  # the whole cycle embeds: the paths cut from it add nothing
         for ball in balls:
-            matcher = isomorphism.GraphMatcher(device.graph.subgraph(ball), pattern)
-            for mapping in itertools.islice(matcher.subgraph_monomorphisms_iter(), per_pattern):
-                placement = {logical: physical for physical, logical in mapping.items()}
+            for placement in embeddings(device.graph.subgraph(ball), pattern, per_pattern):
                 key = _shape([placement.get(i) for i in state_qubits])
                 if len(placement) == len(state_qubits) and key not in seen:
                     seen.add(key)
@@ -139,12 +141,18 @@ def candidate_placements(device: Device, problem: Problem, *, regions: int,
     return placements
 
 
+@functools.lru_cache(maxsize=1024)
+def _nearest_first(device: Device, anchor: cirq.Qid) -> tuple[cirq.Qid, ...]:
+    """The device's qubits by distance from ``anchor``, then by name."""
+    return tuple(sorted(device.qubits,
+                        key=lambda q: (device.distances[anchor].get(q, 1 << 30), q)))
+
+
 def _with_ancillas(device: Device, problem: Problem,
                    placement: Mapping[int, cirq.Qid]) -> dict[int, cirq.Qid]:
     used = set(placement.values())
     anchor = next(iter(placement.values()))
-    free = sorted((q for q in device.qubits if q not in used),
-                  key=lambda q: (device.distances[anchor].get(q, 1 << 30), q))
+    free = [q for q in _nearest_first(device, anchor) if q not in used]
     full = dict(placement)
     for ancilla, q in zip(sorted(problem.ancillas), free):
         full[ancilla] = q
@@ -160,9 +168,8 @@ def _with_ancillas(device: Device, problem: Problem,
 class PlaceQubits(Pass):
     """Choose where every logical qubit starts on the device.
 
-    Candidates embed the step's heaviest interaction cycle (or its paths) with networkx's
-    subgraph monomorphism search in compact regions of the device (best-calibrated regions
-    first); each candidate is routed and the one needing the fewest CZs (then the lowest
+    Candidates embed the step's heaviest interaction cycle (or its paths) in compact regions
+    of the device (best-calibrated regions first); each candidate is routed and the one needing the fewest CZs (then the lowest
     calibrated error) wins. Ancillas get idle qubits; routing relabels them for free.
 
     Contract:
@@ -182,7 +189,7 @@ class PlaceQubits(Pass):
     ensures: ClassVar[frozenset[Fact]] = frozenset({Fact.ON_DEVICE})
     preserves: ClassVar[frozenset[Fact]] = PRESERVED
     regions: int = 3
-    per_pattern: int = 200
+    per_pattern: int = 1000
     lookahead: int = 12
 
     def run(self, unit: CompilationUnit, ctx: CompileContext) -> PassResult:
@@ -195,7 +202,10 @@ class PlaceQubits(Pass):
                                           per_pattern=self.per_pattern)
         for placement in candidates:
             layout = _with_ancillas(ctx.device, problem, placement)
-            result = route_problem(ctx, problem, layout, ctx.seed, self.lookahead)
+            result = route_problem(ctx, problem, layout, ctx.seed, self.lookahead,
+                                   cost_bound=None if best is None else best[0][0])
+            if result is None:  # sure to cost more than the best so far
+                continue
             score = (result.cz_cost, result.error)
             if best is None or score < best[0]:
                 best = (score, layout, result)

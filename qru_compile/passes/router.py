@@ -33,6 +33,7 @@ from qru_compile.passes.cnot_blocks import (
     zero_move,
 )
 from qru_compile.passes.router_types import (
+    UNREACHABLE,
     ControlledSwap,
     Emitted,
     OneQubit,
@@ -67,6 +68,7 @@ class _Router:
         self.state = [_FREE] * n  # _FREE: |0>, no logical state
         for logical, physical in initial.items():
             self.state[physical] = _FREE if logical in self.ancillas else _STATE
+        self.dirty: frozenset[int] = frozenset()  # where state is _DIRTY
         self.block: dict[frozenset[int], tuple[int, int]] = {}
         self.open_on: list[frozenset[int] | None] = [None] * n
         self.emitted: list[Emitted] = []
@@ -77,7 +79,12 @@ class _Router:
         self.spoiled: set[int] = set()
         self.guard = 0
         self.initial = dict(initial)
-        self.two_qubit_queue = [i for i, op in enumerate(ops) if not isinstance(op, OneQubit)]
+        # the two-qubit work in order, as the pair of logical qubits it joins
+        self.queue_pairs = [(op.a, op.b) if isinstance(op, TwoQubit) else (op.control, op.target)
+                            for op in ops if not isinstance(op, OneQubit)]
+        self.lookahead_weights = [1.0]
+        for _ in range(lookahead - 1):
+            self.lookahead_weights.append(self.lookahead_weights[-1] * 0.7)
 
     # ------------------------------------------------------------------ cost bookkeeping
     def _open_block(self, p: int, q: int) -> tuple[int, int]:
@@ -143,41 +150,27 @@ class _Router:
         a, b = self.occupant[p], self.occupant[q]
         self.occupant[p], self.occupant[q] = b, a
         self.state[p], self.state[q] = self.state[q], self.state[p]
+        if (self.state[p] == _DIRTY) != (self.state[q] == _DIRTY):  # a used ancilla moved
+            self.dirty = self.dirty.symmetric_difference((p, q))
         if a is not None:
             self.position[a] = q
         if b is not None:
             self.position[b] = p
 
     def _lookahead_distance(self, start: int, moved: Mapping[int, int]) -> float:
-        total, weight = 0.0, 1.0
-        for index in self.two_qubit_queue[start : start + self.lookahead]:
-            op = self.ops[index]
-            if isinstance(op, TwoQubit):
-                a, b = op.a, op.b
-            else:
-                assert isinstance(op, ControlledSwap)  # the queue holds two-qubit work only
-                a, b = op.control, op.target
-            pa, pb = moved.get(a, self.position[a]), moved.get(b, self.position[b])
-            total += weight * self.top.distance[pa][pb]
-            weight *= 0.7
+        total = 0.0
+        distance, position = self.top.distance, self.position
+        for (a, b), weight in zip(self.queue_pairs[start : start + self.lookahead],
+                                  self.lookahead_weights):
+            pa, pb = moved.get(a, position[a]), moved.get(b, position[b])
+            total += weight * distance[pa][pb]
         return total
 
     def _distances_to(self, target: int, avoid_dirty: bool) -> Sequence[int]:
         """Distances to ``target``; with ``avoid_dirty``, on paths that avoid used ancillas."""
-        if not avoid_dirty or _DIRTY not in self.state:
+        if not avoid_dirty or not self.dirty:
             return self.top.distance[target]
-        far = 1 << 20
-        distances, frontier = [far] * len(self.state), [target]
-        distances[target] = 0
-        while frontier:
-            nxt = []
-            for x in frontier:
-                for n in self.top.neighbours[x]:
-                    if distances[n] == far and self.state[n] != _DIRTY:
-                        distances[n] = distances[x] + 1
-                        nxt.append(n)
-            frontier = nxt
-        return distances
+        return self.top.distances_avoiding(target, self.dirty)
 
     def _candidate_moves(self, a: int, b: int, queue_index: int) -> list[tuple[float, int, int]]:
         """Swaps that bring logical a and b closer, scored (cost + lookahead), best first.
@@ -186,7 +179,7 @@ class _Router:
         CSWAP fall back to the exact decomposition, which the cost estimate charges.
         """
         pa, pb = self.position[a], self.position[b]
-        avoid = self._distances_to(pb, True)[pa] < (1 << 20)
+        avoid = self._distances_to(pb, True)[pa] < UNREACHABLE
         moves: list[tuple[float, int, int]] = []
         for mover, other in ((pa, pb), (pb, pa)):
             dist = self._distances_to(other, avoid)
@@ -293,6 +286,7 @@ class _Router:
             if self.top.adjacent(a, b):
                 self.error += cost / 2 * self.top.pair_error.get(frozenset((a, b)), 0.0)
         self.state[z] = _DIRTY
+        self.dirty = self.dirty | {z}
         self.patterns.append(pattern)
         self.emitted.append(Emitted("cswap", op.index, (pc, pt, z)))
 
@@ -303,11 +297,10 @@ class _Router:
 
     def _bring_zero_next_to(self, target: int) -> None:
         """Move the nearest ``|0>`` qubit one step closer to ``target``."""
-        far = 1 << 20
         for avoid in (True, False):
             dist = self._distances_to(target, avoid)
             zeros = [z for z, s in enumerate(self.state)
-                     if s == _FREE and z != target and dist[z] < far]
+                     if s == _FREE and z != target and dist[z] < UNREACHABLE]
             if zeros:
                 break
         else:
@@ -329,10 +322,33 @@ class _Router:
             cswap_patterns=tuple(self.patterns),
         )
 
-    def run(self) -> RouteResult:
-        """Route every operation greedily, in order."""
+    def _unavoidable_costs(self) -> list[int]:
+        """Per operation index, the least cost of the operations after it: every opaque
+        two-qubit gate costs 3, every controlled-SWAP at least its cheapest pattern (CNOTs
+        may merge into blocks for nothing)."""
+        cheapest_cswap = min(self.costs.values(), default=0)
+        after, total = [0] * len(self.ops), 0
+        for i in range(len(self.ops) - 1, -1, -1):
+            after[i] = total
+            op = self.ops[i]
+            if isinstance(op, ControlledSwap):
+                total += cheapest_cswap
+            elif isinstance(op, TwoQubit) and not op.cnot:
+                total += 3
+        return after
+
+    def _least_final_cost(self, still_to_pay: int) -> int:
+        """A lower bound of the final cost: open blocks may still merge down to nothing, the
+        rest is spent, and ``still_to_pay`` is to come."""
+        open_blocks = sum(self.block_costs[element] for element in self.block.values())
+        return self.cost - open_blocks + still_to_pay
+
+    def run(self, cost_bound: int | None = None) -> RouteResult | None:
+        """Route every operation greedily, in order; None as soon as the cost is sure to
+        exceed ``cost_bound``."""
+        still_to_pay = self._unavoidable_costs() if cost_bound is not None else []
         queue_position = 0
-        for op in self.ops:
+        for i, op in enumerate(self.ops):
             if isinstance(op, OneQubit):
                 self._one_qubit(op)
                 continue
@@ -341,6 +357,8 @@ class _Router:
                 self._two_qubit(op, queue_position)
             else:
                 self._controlled_swap(op, queue_position)
+            if cost_bound is not None and self._least_final_cost(still_to_pay[i]) > cost_bound:
+                return None
         return self.result()
 
 
@@ -363,5 +381,18 @@ def route(topology: Topology, ops: Sequence[Op], initial: Mapping[int, int],
     Raises:
         RuntimeError: if the device cannot host the step (disconnected, or no idle qubit).
     """
+    result = _Router(topology, ops, initial, pattern_costs, block_costs, random.Random(seed),
+                     lookahead).run()
+    assert result is not None  # no bound
+    return result
+
+
+def route_within(topology: Topology, ops: Sequence[Op], initial: Mapping[int, int],
+                 pattern_costs: Mapping[str, int], cost_bound: int, *,
+                 block_costs: Mapping[tuple[int, int], int] = CZ_BLOCK_COSTS, seed: int = 0,
+                 lookahead: int = 12) -> RouteResult | None:
+    """:func:`route`, or None once its cost is sure to exceed ``cost_bound`` (placement scores
+    many candidates and needs only those that could beat the best so far; the route of a
+    candidate that finishes is the one :func:`route` gives)."""
     return _Router(topology, ops, initial, pattern_costs, block_costs, random.Random(seed),
-                   lookahead).run()
+                   lookahead).run(cost_bound)

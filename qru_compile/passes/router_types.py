@@ -68,6 +68,10 @@ class RouteResult:
     cswap_patterns: tuple[str, ...]
 
 
+#: The distance :meth:`Topology.distances_avoiding` gives where no path exists.
+UNREACHABLE = 1 << 20
+
+
 @dataclasses.dataclass(frozen=True)
 class Topology:
     """Coupling graph on integers 0..n-1 with distances and optional two-qubit error rates."""
@@ -75,7 +79,28 @@ class Topology:
     neighbours: tuple[tuple[int, ...], ...]
     distance: tuple[tuple[int, ...], ...]
     pair_error: Mapping[frozenset[int], float]
+    _avoiding: dict[tuple[int, frozenset[int]], tuple[int, ...]] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def adjacent(self, a: int, b: int) -> bool:
         """Whether physical qubits ``a`` and ``b`` are coupled."""
         return self.distance[a][b] == 1
+
+    def distances_avoiding(self, target: int, blocked: frozenset[int]) -> tuple[int, ...]:
+        """Distances to ``target`` on paths that never enter ``blocked`` (``UNREACHABLE``
+        where there is none); memoised, as routing asks the same few questions many times."""
+        key = (target, blocked)
+        found = self._avoiding.get(key)
+        if found is None:
+            distances, frontier = [UNREACHABLE] * len(self.neighbours), [target]
+            distances[target] = 0
+            while frontier:
+                nxt = []
+                for x in frontier:
+                    for n in self.neighbours[x]:
+                        if distances[n] == UNREACHABLE and n not in blocked:
+                            distances[n] = distances[x] + 1
+                            nxt.append(n)
+                frontier = nxt
+            found = self._avoiding[key] = tuple(distances)
+        return found

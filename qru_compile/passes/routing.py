@@ -23,7 +23,7 @@ from qru_compile.gatesets import cirq_target_gateset
 from qru_compile.passes.ancillas import fresh_ancillas
 from qru_compile.passes.cnot_blocks import ELEMENTS
 from qru_compile.passes.cswap_table import fresh_ancilla_costs
-from qru_compile.passes.router import route
+from qru_compile.passes.router import route, route_within
 from qru_compile.passes.router_types import (
     ControlledSwap,
     OneQubit,
@@ -147,7 +147,8 @@ def _measured(unit: CompilationUnit, ctx: CompileContext) -> frozenset[cirq.Qid]
 
 
 def route_problem(ctx: CompileContext, problem: Problem, layout: Mapping[int, cirq.Qid],
-                  seed: int, lookahead: int) -> RouteResult:
+                  seed: int, lookahead: int, cost_bound: int | None = None
+                  ) -> RouteResult | None:
     """Route ``problem`` on the context's device from ``layout`` (index -> device qubit).
 
     Args:
@@ -156,15 +157,21 @@ def route_problem(ctx: CompileContext, problem: Problem, layout: Mapping[int, ci
         layout: the device qubit of every problem index.
         seed: the router's tie-breaking seed.
         lookahead: two-qubit operations considered when scoring a swap.
+        cost_bound: give up (return None) once the route is sure to cost more than this.
 
     Raises:
         CompileError: if the device cannot host the step.
     """
     view = device_index(ctx.device, ctx.gateset)
     initial = {logical: view.index[q] for logical, q in layout.items()}
+    costs = fresh_ancilla_costs(ctx.gateset)
+    blocks = block_costs(ctx.gateset)
     try:
-        return route(view.topology, problem.ops, initial, fresh_ancilla_costs(ctx.gateset),
-                     block_costs=block_costs(ctx.gateset), seed=seed, lookahead=lookahead)
+        if cost_bound is None:
+            return route(view.topology, problem.ops, initial, costs, block_costs=blocks,
+                         seed=seed, lookahead=lookahead)
+        return route_within(view.topology, problem.ops, initial, costs, cost_bound,
+                            block_costs=blocks, seed=seed, lookahead=lookahead)
     except RuntimeError as exc:
         raise CompileError(f"cannot route the step on {ctx.device.name}: {exc}") from None
 
@@ -236,7 +243,9 @@ class RouteOnDevice(Pass):
             order = sorted(unit.circuit.all_qubits())
             problem = routing_problem(unit.circuit, measured, order)
             start: Mapping[int, cirq.Qid] = dict(enumerate(problem.qubits))
-            result = route_problem(ctx, problem, start, ctx.seed, self.lookahead)
+            routed = route_problem(ctx, problem, start, ctx.seed, self.lookahead)
+            assert routed is not None  # no cost bound
+            result = routed
             how = f"routed with lookahead {self.lookahead}"
         else:
             problem, start, result = plan.problem, plan.start, plan.result
