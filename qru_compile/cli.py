@@ -13,8 +13,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from qru_compile import commands, options
+from qru_compile import commands, options, qasm_commands
 from qru_compile.errors import QRUError
+from qru_compile.export.qasm3 import FLAVOURS, REGISTERS
 from qru_compile.gatesets import known_gatesets
 from qru_compile.sim import BACKENDS
 from qru_compile.train.mitigation import Mitigation
@@ -48,6 +49,27 @@ def _add_backend_argument(parser: argparse.ArgumentParser, default: str | None) 
                              "qubits, qsim from there), numpy (the engine), qsim (float32), "
                              "cirq (float64 reference), density (the exact noisy channel of a "
                              "device-compiled step, up to 10 qubits)")
+
+
+def _add_export_options(parser: argparse.ArgumentParser) -> None:
+    """``qru export``'s options for stricter consumers (the defaults write the usual program)."""
+    parser.add_argument("--registers", choices=REGISTERS,
+                        help="classical registers: per-qubit (default: bit[1] per measured "
+                             "qubit, named after it) or single (one bit[n] c, its bits listed "
+                             "in the header and report.md)")
+    parser.add_argument("--flavour", choices=FLAVOURS, default="stdgates",
+                        help="stdgates (default: gate definitions over stdgates.inc) or braket "
+                             "(Amazon Braket's built-in gates, no include, one register)")
+    parser.add_argument("--bind-params", metavar="FILE",
+                        help="write the angles of one parameter set as constants (no inputs): "
+                             "JSON array of circuit parameters, or an object with 'params' (a "
+                             "checkpoint); with --bind-x")
+    parser.add_argument("--bind-x", type=options.number_list, metavar="X,...",
+                        help="with --bind-params: the step's I input values x_t (a negative "
+                             "first value as --bind-x=-0.3,...)")
+    parser.add_argument("--bind-h", type=options.number_list, metavar="H,...",
+                        help="with --bind-params: the previous hidden values h_prev, in "
+                             "[-1, 1] (default: zeros)")
 
 
 def _add_scheduler_arguments(parser: argparse.ArgumentParser) -> None:
@@ -121,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="directory for MODEL_BASIS.qasm and report.md")
     export.add_argument("--seed", type=options.seed, default=0,
                         help="placement/routing tie-break seed")
-    export.set_defaults(run=commands.cmd_export)
+    _add_export_options(export)
+    export.set_defaults(run=qasm_commands.cmd_export)
 
     train = subparsers.add_parser("train", help="train on a task or a CSV file")
     train.add_argument("task", nargs="?", help="wdbc, digits or oscillation")

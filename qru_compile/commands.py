@@ -1,6 +1,7 @@
 """The ``qru`` subcommands: each parses nothing, calls the library and prints its result.
 
-:mod:`qru_compile.cli` builds the argument parser and maps each subcommand to one function here;
+:mod:`qru_compile.cli` builds the argument parser and maps each subcommand to one function here
+(``qru export`` and the programs ``qru compile --qasm3`` writes: :mod:`qru_compile.qasm_commands`);
 orchestration (task defaults, executors, checkpoint evaluation) lives in the library
 (:mod:`qru_compile.train.run_task`).
 """
@@ -11,9 +12,9 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -25,13 +26,10 @@ from qru_compile.export.qasm3 import BASES
 from qru_compile.files import read_json
 from qru_compile.lowering import logical_metrics, lower
 from qru_compile.model import PRESETS, QRUModel
-from qru_compile.paths import output_directory, output_file, plain_file_name
+from qru_compile.paths import output_directory, output_file
 from qru_compile.sim import simulate_sequence
 from qru_compile.tables import text_table
 from qru_compile.train.mitigation import Mitigation
-
-if TYPE_CHECKING:  # imported where used, to keep the command line quick to start
-    from qru_compile.compiler import CompileResult
 
 
 def load_model(spec: str) -> QRUModel:
@@ -149,7 +147,7 @@ def cmd_devices(args: argparse.Namespace) -> None:
           f"known names: {', '.join(known_devices())}")
 
 
-def _write_or_print(text: str, output: str | None) -> None:
+def write_or_print(text: str, output: str | None) -> None:
     if output is None:
         print(text)
         return
@@ -162,20 +160,22 @@ def _write_or_print(text: str, output: str | None) -> None:
 
 
 def cmd_compile(args: argparse.Namespace) -> None:
+    from qru_compile.qasm_commands import check_qasm3_target, write_qasm3  # it imports this
+
     if args.output is not None:
         output_file(args.output, "--output")
     model = load_model(args.model)
     if args.qasm3 is not None:
-        _check_qasm3_target(model, args.qasm3, "--qasm3")
+        check_qasm3_target(model, args.qasm3, "--qasm3")
     result = compile_model(model, args.device, args.gateset,
                            verify_equivalence=args.verify_equivalence, seed=args.seed,
                            absorb_ring=args.absorb_ring)
     report = result.report
     text = {"table": report.to_table, "markdown": report.to_markdown,
             "json": report.to_json}[args.format]()
-    _write_or_print(text, args.output)
+    write_or_print(text, args.output)
     if args.qasm3 is not None:
-        _write_qasm3(result, BASES, args.qasm3)
+        write_qasm3(result, BASES, args.qasm3)
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
@@ -188,36 +188,10 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     with open_executor(args.scheduler) as executor:
         rows = sweep(models, devices, gateset=args.gateset, seed=args.seed,
                      verify_equivalence=args.verify_equivalence, executor=executor)
-    _write_or_print(sweep_report(rows, args.format), args.output)
+    write_or_print(sweep_report(rows, args.format), args.output)
     failed = sum(row.error is not None for row in rows)
     if failed:
         print(f"{failed} of {len(rows)} pairs failed (see the status column)", file=sys.stderr)
-
-
-def _check_qasm3_target(model: QRUModel, directory: str, what: str) -> None:
-    """Refuse, before compiling, a ``directory`` that is a file (or lies under one) and a model
-    name that would take the files named after it (:func:`_write_qasm3`) out of it."""
-    output_directory(directory, what)
-    plain_file_name(model.name, "model name")
-
-
-def _write_qasm3(result: CompileResult, bases: Sequence[str], directory: str) -> None:
-    """Write ``MODEL_BASIS.qasm`` per basis and ``report.md`` into ``directory``."""
-    from qru_compile.export import export_qasm3
-
-    programs = {f"{result.model.name}_{basis}.qasm": export_qasm3(result, basis)
-                for basis in bases}
-    programs["report.md"] = result.report.to_markdown()
-    for name, text in programs.items():
-        _write_or_print(text, str(Path(directory) / name))
-
-
-def cmd_export(args: argparse.Namespace) -> None:
-    model = load_model(args.model)
-    _check_qasm3_target(model, args.output, "--output")
-    result = compile_model(model, args.device, args.gateset, seed=args.seed,
-                           absorb_ring=args.absorb_ring)
-    _write_qasm3(result, BASES if args.basis == "both" else (args.basis,), args.output)
 
 
 def cmd_train(args: argparse.Namespace) -> None:

@@ -85,6 +85,21 @@ def integer_list(minimum: int) -> Callable[[str], list[int]]:
     return parse
 
 
+def number_list(text: str) -> list[float]:
+    """The ``type=`` of a comma-separated list of finite numbers (``--bind-x 0.3,-1``)."""
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated numbers, got {part.strip()!r} in {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected finite numbers, got {part.strip()!r}")
+        values.append(value)
+    return values
+
+
 def name_list(text: str) -> list[str]:
     """The ``type=`` of a comma-separated list of names (``--columns``, ``--devices``)."""
     names = [name.strip() for name in text.split(",")]

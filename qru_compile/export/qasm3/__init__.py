@@ -18,30 +18,46 @@ leading comment block (model, device, angle map, qubit table) is written as text
 
 * each measured logical qubit gets a one-bit register named after it (``bit[1] d0;``).
 
+Options of :func:`export_qasm3` for stricter consumers (the default program is unchanged):
+``registers="single"`` (one ``bit[n] c;``), ``bind=`` (one parameter set as constants, no
+``input``) and ``flavour="braket"`` (Amazon Braket's built-in gates, no ``include``).
+
 Modules: :mod:`.gates` (the native gate definitions and AST building blocks),
-:mod:`.writer` (circuit to program), :mod:`.reader` (program to circuit), :mod:`.errors`.
+:mod:`.writer` (circuit to program), :mod:`.braket` (the Braket flavour's gates),
+:mod:`.step` (a compiled step with its comment block and options), :mod:`.reader` (program to
+circuit), :mod:`.errors`.
 """
 
+from qru_compile.export.qasm3.braket import BRAKET_GATES
 from qru_compile.export.qasm3.errors import QasmError
 from qru_compile.export.qasm3.gates import NATIVE_GATES, NativeGate, gate_definitions
 from qru_compile.export.qasm3.reader import import_qasm3
+from qru_compile.export.qasm3.step import bound_values, check_basis, export_qasm3
 from qru_compile.export.qasm3.writer import (
-    check_basis,
+    FLAVOURS,
+    REGISTERS,
+    SINGLE_REGISTER,
     circuit_program,
-    export_qasm3,
+    measured_bits,
     qubit_name,
 )
 from qru_compile.program import BASES
 
 __all__ = [
     "BASES",
+    "BRAKET_GATES",
+    "FLAVOURS",
     "NATIVE_GATES",
+    "REGISTERS",
+    "SINGLE_REGISTER",
     "NativeGate",
     "QasmError",
+    "bound_values",
     "check_basis",
     "circuit_program",
     "export_qasm3",
     "gate_definitions",
     "import_qasm3",
+    "measured_bits",
     "qubit_name",
 ]

@@ -1,8 +1,9 @@
 """The native gates of the OpenQASM 3 dialect, and the AST building blocks both directions use.
 
 Each :class:`NativeGate` pairs a ``gate`` definition (over ``stdgates.inc``, exact including
-global phase) with the Cirq gate it stands for; :func:`number`, :func:`gate_call` and friends
-build the ``openqasm3.ast`` nodes of such definitions and of the program the writer prints.
+global phase) with the Cirq gate it stands for; :func:`number`, :func:`angle`, :func:`gate_call`
+and friends build the ``openqasm3.ast`` nodes of such definitions and of the program the writer
+prints.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import cirq_google
 import openqasm3
 import sympy
 from openqasm3 import ast
+
+from qru_compile.export.qasm3.errors import QasmError
 
 #: Largest denominator written as a fraction of pi (``3*pi/4``) instead of a float literal.
 _MAX_PI_DENOMINATOR = 64
@@ -59,6 +62,46 @@ def number(value: float) -> ast.Expression:
             expr = binary("/", expr, ast.IntegerLiteral(ratio.denominator))
         return expr
     return ast.FloatLiteral(float(value))
+
+
+def angle(value: float | sympy.Basic) -> ast.Expression:
+    """``value`` (radians): a number or a sympy expression affine in symbols.
+
+    Raises:
+        QasmError: for an expression that is not affine in its symbols.
+    """
+    if not isinstance(value, sympy.Basic):
+        return number(float(value))
+    expr = sympy.expand(value)
+    if not expr.free_symbols:
+        return number(float(expr))
+    terms: list[tuple[float, ast.Expression]] = []  # (sign, magnitude)
+    rest = expr
+    for symbol in sorted(expr.free_symbols, key=lambda s: s.name):
+        coefficient = expr.coeff(symbol)
+        if coefficient.free_symbols:
+            raise QasmError(f"cannot export angle {value}: not affine in its symbols")
+        rest -= coefficient * symbol
+        c = float(coefficient)
+        term: ast.Expression = identifier(symbol.name)
+        terms.append((math.copysign(1, c), term if abs(c) == 1 else
+                      binary("*", number(abs(c)), term)))
+    rest = sympy.simplify(rest)
+    if rest.free_symbols:
+        raise QasmError(f"cannot export angle {value}: not affine in its symbols")
+    if rest != 0:
+        terms.append((math.copysign(1, float(rest)), number(abs(float(rest)))))
+    sign, result = terms[0]
+    result = result if sign > 0 else negate(result)
+    for sign, term in terms[1:]:
+        result = binary("+" if sign > 0 else "-", result, term)
+    return result
+
+
+def half_turns(exponent: float | sympy.Basic) -> ast.Expression:
+    """The angle ``pi * exponent`` of a Cirq exponent (half turns)."""
+    return angle(exponent * sympy.pi if isinstance(exponent, sympy.Basic)
+                 else math.pi * exponent)
 
 
 # --- native gate definitions -------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""The OpenQASM 3 writer: a native Cirq circuit, or a compiled QRU step, as a program.
+"""The OpenQASM 3 writer: a native Cirq circuit as an ``openqasm3.ast`` program.
 
-:func:`circuit_program` builds the ``openqasm3.ast`` tree of a circuit; :func:`export_qasm3`
-prints one compiled step with its leading comment block (model, device, angle map, qubits).
+:func:`circuit_program` builds the tree of a circuit in one of two flavours (``stdgates``: gate
+definitions over ``stdgates.inc``; ``braket``: Amazon Braket's built-in gates, see
+:mod:`.braket`), with one classical register per measurement key or a single one;
+:mod:`.step` prints a compiled step with its comment block.
 """
 
 from __future__ import annotations
@@ -9,69 +11,42 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import cirq
-import openqasm3
 import sympy
 from openqasm3 import ast
 
 from qru_compile.errors import InputError
+from qru_compile.export.qasm3.braket import braket_statements
 from qru_compile.export.qasm3.errors import QasmError
 from qru_compile.export.qasm3.gates import (
     NATIVE_GATES,
-    binary,
+    angle,
     gate_call,
+    half_turns,
     identifier,
-    negate,
-    number,
 )
 from qru_compile.gatesets import gateset_of
-from qru_compile.program import BASES
-from qru_compile.version import __version__
 
-if TYPE_CHECKING:
-    from qru_compile.compiler import CompileResult
+#: ``stdgates``: native ``gate`` definitions over ``stdgates.inc`` (exact, global phase
+#: included); ``braket``: Braket's built-in gates, no include (see :mod:`.braket`).
+FLAVOURS = ("stdgates", "braket")
+#: ``per-qubit``: a register per measurement key, named after it (``bit[1] d0;``);
+#: ``single``: one register :data:`SINGLE_REGISTER` holding every measured bit in order.
+REGISTERS = ("per-qubit", "single")
+#: The name of the one classical register of ``registers="single"``.
+SINGLE_REGISTER = "c"
 
 
-def _angle(value: float | sympy.Basic) -> ast.Expression:
-    """``value`` (radians): a number or a sympy expression affine in symbols.
+def check_choice(what: str, value: object, allowed: Sequence[str]) -> str:
+    """``value`` if it is one of ``allowed``.
 
     Raises:
-        QasmError: for an expression that is not affine in its symbols.
+        InputError: naming ``what`` and the allowed values otherwise.
     """
-    if not isinstance(value, sympy.Basic):
-        return number(float(value))
-    expr = sympy.expand(value)
-    if not expr.free_symbols:
-        return number(float(expr))
-    terms: list[tuple[float, ast.Expression]] = []  # (sign, magnitude)
-    rest = expr
-    for symbol in sorted(expr.free_symbols, key=lambda s: s.name):
-        coefficient = expr.coeff(symbol)
-        if coefficient.free_symbols:
-            raise QasmError(f"cannot export angle {value}: not affine in its symbols")
-        rest -= coefficient * symbol
-        c = float(coefficient)
-        term: ast.Expression = identifier(symbol.name)
-        terms.append((math.copysign(1, c), term if abs(c) == 1 else
-                      binary("*", number(abs(c)), term)))
-    rest = sympy.simplify(rest)
-    if rest.free_symbols:
-        raise QasmError(f"cannot export angle {value}: not affine in its symbols")
-    if rest != 0:
-        terms.append((math.copysign(1, float(rest)), number(abs(float(rest)))))
-    sign, result = terms[0]
-    result = result if sign > 0 else negate(result)
-    for sign, term in terms[1:]:
-        result = binary("+" if sign > 0 else "-", result, term)
-    return result
-
-
-def _half_turns(exponent: float | sympy.Basic) -> ast.Expression:
-    """The angle ``pi * exponent`` of a Cirq exponent (half turns)."""
-    return _angle(exponent * sympy.pi if isinstance(exponent, sympy.Basic)
-                  else math.pi * exponent)
+    if not isinstance(value, str) or value not in allowed:
+        raise InputError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
+    return value
 
 
 def qubit_name(qubit: cirq.Qid) -> str:
@@ -97,8 +72,8 @@ def _operation_statement(op: cirq.Operation) -> tuple[ast.QuantumGate, tuple[str
     """
     gate, qubits = op.gate, [qubit_name(q) for q in op.qubits]
     if isinstance(gate, cirq.PhasedXZGate):
-        args = [_half_turns(gate.x_exponent), _half_turns(gate.z_exponent),
-                _half_turns(gate.axis_phase_exponent)]
+        args = [half_turns(gate.x_exponent), half_turns(gate.z_exponent),
+                half_turns(gate.axis_phase_exponent)]
         return gate_call("phased_xz", args, *qubits), ("phased_xz",)
     target = gateset_of(gate) if len(op.qubits) == 2 else None
     if target is not None:  # a registered gateset's two-qubit gate, by the name it gives
@@ -111,22 +86,28 @@ def _operation_statement(op: cirq.Operation) -> tuple[ast.QuantumGate, tuple[str
     if isinstance(gate, cirq.CZPowGate) and gate.global_shift == 0:
         if gate == cirq.CZ:
             return gate_call("cz", [], *qubits), ()
-        return gate_call("cp", [_half_turns(gate.exponent)], *qubits), ()
+        return gate_call("cp", [half_turns(gate.exponent)], *qubits), ()
     if isinstance(gate, cirq.ZPowGate) and gate.global_shift == 0:
-        return gate_call("p", [_half_turns(gate.exponent)], *qubits), ()
+        return gate_call("p", [half_turns(gate.exponent)], *qubits), ()
     if isinstance(gate, cirq.ZPowGate) and gate.global_shift == -0.5:
-        return gate_call("rz", [_half_turns(gate.exponent)], *qubits), ()
+        return gate_call("rz", [half_turns(gate.exponent)], *qubits), ()
     if isinstance(gate, cirq.FSimGate):
-        return gate_call("fsim", [_angle(gate.theta), _angle(gate.phi)], *qubits), ("fsim",)
+        return gate_call("fsim", [angle(gate.theta), angle(gate.phi)], *qubits), ("fsim",)
     if isinstance(gate, cirq.ISwapPowGate) and gate.global_shift == 0:
         theta = (-gate.exponent * sympy.pi / 2 if isinstance(gate.exponent, sympy.Basic)
                  else -math.pi * gate.exponent / 2)
-        return gate_call("fsim", [_angle(theta), 0.0], *qubits), ("fsim",)
+        return gate_call("fsim", [angle(theta), 0.0], *qubits), ("fsim",)
     raise QasmError(f"cannot export operation {op!r}: not a native gate "
                     "(PhasedXZ, Z powers, CZ powers, sqrt-iSWAP, Sycamore/FSim)")
 
 
-def _measurement(op: cirq.Operation) -> tuple[str, list[ast.QuantumMeasurementStatement]]:
+def _measured(op: cirq.Operation) -> tuple[str, tuple[cirq.Qid, ...]]:
+    """The key and qubits of a measurement the writer can express.
+
+    Raises:
+        QasmError: for a measurement that is not plain computational-basis or whose key is not
+            an identifier.
+    """
     gate = op.gate
     if not isinstance(gate, cirq.MeasurementGate):
         raise QasmError(f"cannot export measurement {op!r}: not a computational-basis "
@@ -136,13 +117,53 @@ def _measurement(op: cirq.Operation) -> tuple[str, list[ast.QuantumMeasurementSt
     key = gate.key
     if not re.fullmatch(r"[A-Za-z_]\w*", key):
         raise QasmError(f"cannot export measurement key {key!r}: not an identifier")
-    return key, [ast.QuantumMeasurementStatement(
-        ast.QuantumMeasurement(identifier(qubit_name(q))),
-        ast.IndexedIdentifier(identifier(key), [[ast.IntegerLiteral(i)]]))
-        for i, q in enumerate(op.qubits)]
+    return key, op.qubits
 
 
-def circuit_program(circuit: cirq.AbstractCircuit, inputs: Sequence[str] = ()) -> ast.Program:
+def _measure(qubit: cirq.Qid, register: str, index: int) -> ast.QuantumMeasurementStatement:
+    """``register[index] = measure qubit;``."""
+    return ast.QuantumMeasurementStatement(
+        ast.QuantumMeasurement(identifier(qubit_name(qubit))),
+        ast.IndexedIdentifier(identifier(register), [[ast.IntegerLiteral(index)]]))
+
+
+def measured_bits(circuit: cirq.AbstractCircuit) -> tuple[tuple[str, cirq.Qid], ...]:
+    """Each measured bit of ``circuit`` and its qubit, in the order the program measures them.
+
+    A bit is named by the key of its one-qubit measurement (``d0``), or ``key[i]`` in a wider
+    one. With ``registers="single"``, bit ``c[i]`` of the program is the ``i``-th.
+
+    Raises:
+        QasmError: for a measurement the writer cannot express.
+    """
+    bits: list[tuple[str, cirq.Qid]] = []
+    for op in circuit.all_operations():
+        if cirq.is_measurement(op):
+            key, qubits = _measured(op)
+            bits += ([(key, qubits[0])] if len(qubits) == 1
+                     else [(f"{key}[{i}]", q) for i, q in enumerate(qubits)])
+    return tuple(bits)
+
+
+def _statements(op: cirq.Operation, flavour: str
+                ) -> tuple[list[ast.QuantumGate], tuple[str, ...]]:
+    """The statements of one native operation in ``flavour`` and the definitions they need."""
+    if flavour == "braket":
+        return braket_statements(op, [qubit_name(q) for q in op.qubits]), ()
+    statement, needs = _operation_statement(op)
+    return [statement], needs
+
+
+def _bit_declarations(bits: dict[str, int], registers: str) -> list[ast.ClassicalDeclaration]:
+    """``bit[n] key;`` per measurement key, or one ``bit[n] c;`` for every measured bit."""
+    sizes = bits if registers == "per-qubit" else (
+        {SINGLE_REGISTER: sum(bits.values())} if bits else {})
+    return [ast.ClassicalDeclaration(ast.BitType(ast.IntegerLiteral(size)), identifier(key))
+            for key, size in sizes.items()]
+
+
+def circuit_program(circuit: cirq.AbstractCircuit, inputs: Sequence[str] = (), *,
+                    registers: str = "per-qubit", flavour: str = "stdgates") -> ast.Program:
     """The OpenQASM 3 AST of a native circuit.
 
     Args:
@@ -150,96 +171,44 @@ def circuit_program(circuit: cirq.AbstractCircuit, inputs: Sequence[str] = ()) -
             on GridQubits or LineQubits; angles may be affine in sympy symbols.
         inputs: names to declare as ``input float[64]``, in this order; symbols of the circuit
             missing from it are declared after them, sorted.
+        registers: ``"per-qubit"`` (a one-bit register per measured qubit, named after its
+            key) or ``"single"`` (one register ``c``, bits in measurement order:
+            :func:`measured_bits`).
+        flavour: ``"stdgates"`` or ``"braket"`` (:data:`FLAVOURS`).
 
     Raises:
-        QasmError: for a gate, qubit, angle or measurement that cannot be written.
+        InputError: for an unknown ``registers`` or ``flavour``.
+        QasmError: for a gate, qubit, angle or measurement that cannot be written, or an
+            input named as the single register.
     """
+    check_choice("registers", registers, REGISTERS)
+    check_choice("flavour", flavour, FLAVOURS)
     symbols = [*inputs, *sorted(set(map(str, cirq.parameter_names(circuit))) - set(inputs))]
+    if registers == "single" and SINGLE_REGISTER in symbols:
+        raise QasmError(f"cannot export with registers='single': an input is named "
+                        f"{SINGLE_REGISTER!r}, the name of the register")
     needed: list[str] = []
     body: list[ast.Statement | ast.Pragma] = []
     bits: dict[str, int] = {}
     for op in circuit.all_operations():
         if cirq.is_measurement(op):
-            key, statements = _measurement(op)
+            key, qubits = _measured(op)
             if key in bits:
                 raise QasmError(f"cannot export: measurement key {key!r} is used twice")
-            bits[key] = len(statements)
-            body.extend(statements)
+            offset = sum(bits.values())
+            bits[key] = len(qubits)
+            body += [_measure(q, key, i) if registers == "per-qubit"
+                     else _measure(q, SINGLE_REGISTER, offset + i) for i, q in enumerate(qubits)]
             continue
-        statement, needs = _operation_statement(op)
+        statements, needs = _statements(op, flavour)
         needed.extend(n for n in needs if n not in needed)
-        body.append(statement)
-    qubits = sorted(circuit.all_qubits())
-    header: list[ast.Statement | ast.Pragma] = [ast.Include("stdgates.inc")]
+        body += statements
+    header: list[ast.Statement | ast.Pragma] = (
+        [ast.Include("stdgates.inc")] if flavour == "stdgates" else [])
     header += [ast.IODeclaration(ast.IOKeyword.input, ast.FloatType(ast.IntegerLiteral(64)),
                                  identifier(name)) for name in symbols]
     header += [NATIVE_GATES[name].definition() for name in NATIVE_GATES if name in needed]
-    header += [ast.QubitDeclaration(identifier(qubit_name(q))) for q in qubits]
-    header += [ast.ClassicalDeclaration(ast.BitType(ast.IntegerLiteral(size)), identifier(key))
-               for key, size in bits.items()]
+    header += [ast.QubitDeclaration(identifier(qubit_name(q)))
+               for q in sorted(circuit.all_qubits())]
+    header += _bit_declarations(bits, registers)
     return ast.Program(header + body, version="3.0")
-
-
-def _slot_formula(result: CompileResult, k: int) -> str:
-    angle_map = result.step.angle_map
-    formula = angle_map.formula(k, result.model.parameter_names)
-    return formula if angle_map.source[k] < angle_map.constant_source else f"parameter {formula}"
-
-
-def _header(result: CompileResult, basis: str) -> list[str]:
-    final = result.report.final
-    lines = [
-        (f"QRU step of model {result.model.name!r} for device {result.device.name!r}, "
-         f"gateset {result.gateset!r}; measurement basis {basis}"),
-        (f"step circuit without basis change and measurements: depth {final.depth}, "
-         f"{final.two_qubit} two-qubit gates"),
-        f"written by qru_compile {__version__}",
-        "inputs: radians; bind them by name to CompileResult.resolver(params, x_t, h_prev):",
-    ]
-    lines += [f"  {name} = {_slot_formula(result, k)}"
-              for k, name in enumerate(result.step.angle_map.names)]
-    lines.append("qubits: q_R_C is GridQubit(R, C); logical qubit: start -> measured at")
-    for name, start in result.initial_layout.items():
-        end = result.measured_qubits.get(name)
-        lines.append(f"  {name}: {qubit_name(start)} -> "
-                     + (qubit_name(end) if end is not None else "(not measured)"))
-    if result.absorbed:
-        key_of = {q: name for name, q in result.measured_qubits.items()}
-        offset = BASES.index(basis)
-        lines.append(f"final ring absorbed ({len(result.absorbed)} CNOTs): each output is the "
-                     "+-1 parity of these measured bits:")
-        for q, observable in zip(result.step.measured_qubits,
-                                 result.observables[offset::2], strict=True):
-            bits = ", ".join(key_of[p] for p in sorted(observable.qubits))
-            lines.append(f"  <{basis}_{q.name}> = parity({bits})")
-    return [f"// {line}".rstrip() for line in lines]
-
-
-def check_basis(basis: str) -> str:
-    """``basis`` upper-cased if it is ``Z`` or ``X``.
-
-    Raises:
-        InputError: for any other basis.
-    """
-    if not isinstance(basis, str) or basis.upper() not in BASES:
-        raise InputError(f"unknown measurement basis {basis!r}; expected one of {', '.join(BASES)}")
-    return basis.upper()
-
-
-def export_qasm3(result: CompileResult, basis: str = "Z") -> str:
-    """One compiled step with terminal measurements in ``basis``, as an OpenQASM 3 program.
-
-    Args:
-        result: a :class:`qru_compile.CompileResult`.
-        basis: ``"Z"`` or ``"X"``: which of ``result.executables`` to write.
-
-    Returns:
-        The program text: a comment block, then the program printed by ``openqasm3.dumps``.
-
-    Raises:
-        InputError: for an unknown basis.
-        QasmError: if the circuit holds something that cannot be written.
-    """
-    basis = check_basis(basis)
-    program = circuit_program(result.executables[basis], result.step.angle_map.names)
-    return "\n".join(_header(result, basis)) + "\n" + openqasm3.dumps(program)
