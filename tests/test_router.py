@@ -10,6 +10,7 @@ import itertools
 import cirq
 import networkx as nx
 import pytest
+import sympy
 from networkx.algorithms import isomorphism
 
 import qru_compile as qc
@@ -17,6 +18,7 @@ from qru_compile.passes import cnot_blocks
 from qru_compile.passes.cnot_blocks import CZ_BLOCK_COSTS, ELEMENTS, compose, oriented
 from qru_compile.passes.cswap_table import fresh_ancilla_costs
 from qru_compile.passes.embeddings import embeddings
+from qru_compile.passes.optimize import merge_fixed_single_qubit_runs
 from qru_compile.passes.router import route, route_within
 from qru_compile.passes.router_types import Emitted, OneQubit, Topology, TwoQubit
 from qru_compile.passes.routing import block_costs, device_index, routing_problem
@@ -177,3 +179,28 @@ def test_memoised_synthesis_gives_cirqs_circuit(gateset):
     for _ in range(2):  # the second run comes from the memo
         got = cirq.optimize_for_target_gateset(circuit, gateset=memoized_target(target))
         assert got == expected
+
+
+def test_single_qubit_runs_merge_as_cirqs_merge_does():
+    """Same unitary and structure as Cirq's merge + drop, runs ended by symbols, two-qubit
+    gates and measurements, identity runs dropped."""
+    a, b = cirq.LineQubit.range(2)
+    theta = sympy.Symbol("theta")
+    circuit = cirq.Circuit(
+        cirq.H(a), cirq.T(a), cirq.rx(0.3)(b), cirq.rz(theta)(a), cirq.X(a), cirq.X(a),
+        cirq.CZ(a, b), cirq.Y(b) ** 0.25, cirq.S(b), cirq.measure(a, key="a"), cirq.H(b))
+    merged = merge_fixed_single_qubit_runs(circuit)
+    expected = cirq.drop_negligible_operations(cirq.merge_single_qubit_gates_to_phxz(circuit))
+    resolver = {"theta": 0.7}
+    without_measurement = [cirq.Circuit(op for op in c.all_operations()
+                                        if not cirq.is_measurement(op))
+                           for c in (merged, expected)]
+    cirq.testing.assert_allclose_up_to_global_phase(
+        *(cirq.unitary(cirq.resolve_parameters(c, resolver)) for c in without_measurement),
+        atol=1e-12)
+    def on(qubit):
+        return [type(op.gate).__name__ for op in merged.all_operations() if qubit in op.qubits]
+    # H.T merged; rz(theta) kept; X.X dropped; rx(0.3) merged alone; Y^0.25.S.H one gate
+    assert on(a) == ["PhasedXZGate", "Rz", "CZPowGate", "MeasurementGate"]
+    assert on(b) == ["PhasedXZGate", "CZPowGate", "PhasedXZGate"]
+    assert len(merged) == 4  # re-packed: rx on b beside H.T on a, H on b beside the measurement

@@ -18,6 +18,7 @@ import cirq
 from qru_compile.errors import CompileError
 from qru_compile.facts import Fact
 from qru_compile.gatesets import cirq_target_gateset
+from qru_compile.passes.optimize import merge_fixed_single_qubit_runs
 from qru_compile.passes.synthesis_cache import memoized_target
 from qru_compile.pipeline import Pass
 from qru_compile.unit import CompilationUnit, CompileContext, PassResult
@@ -76,6 +77,5 @@ class MapToNative(Pass):
                for op in native.all_operations()):
             # Cirq's Sycamore target leaves fixed single-qubit gates as Rx/Rz: make them
             # PhasedXZ (merging runs, as the optimisation stage would).
-            native = cirq.drop_negligible_operations(
-                cirq.merge_single_qubit_gates_to_phxz(native))
+            native = merge_fixed_single_qubit_runs(native)
         return PassResult(unit.replace(circuit=native.freeze()))

@@ -32,6 +32,7 @@ from qru_compile.passes.cnot_blocks import (
     oriented,
     zero_move,
 )
+from qru_compile.passes.lookahead import LookaheadWindow
 from qru_compile.passes.router_types import (
     UNREACHABLE,
     ControlledSwap,
@@ -79,12 +80,7 @@ class _Router:
         self.spoiled: set[int] = set()
         self.guard = 0
         self.initial = dict(initial)
-        # the two-qubit work in order, as the pair of logical qubits it joins
-        self.queue_pairs = [(op.a, op.b) if isinstance(op, TwoQubit) else (op.control, op.target)
-                            for op in ops if not isinstance(op, OneQubit)]
-        self.lookahead_weights = [1.0]
-        for _ in range(lookahead - 1):
-            self.lookahead_weights.append(self.lookahead_weights[-1] * 0.7)
+        self.window = LookaheadWindow.of(ops, lookahead)
 
     # ------------------------------------------------------------------ cost bookkeeping
     def _open_block(self, p: int, q: int) -> tuple[int, int]:
@@ -157,15 +153,6 @@ class _Router:
         if b is not None:
             self.position[b] = p
 
-    def _lookahead_distance(self, start: int, moved: Mapping[int, int]) -> float:
-        total = 0.0
-        distance, position = self.top.distance, self.position
-        for (a, b), weight in zip(self.queue_pairs[start : start + self.lookahead],
-                                  self.lookahead_weights):
-            pa, pb = moved.get(a, position[a]), moved.get(b, position[b])
-            total += weight * distance[pa][pb]
-        return total
-
     def _distances_to(self, target: int, avoid_dirty: bool) -> Sequence[int]:
         """Distances to ``target``; with ``avoid_dirty``, on paths that avoid used ancillas."""
         if not avoid_dirty or not self.dirty:
@@ -180,6 +167,7 @@ class _Router:
         """
         pa, pb = self.position[a], self.position[b]
         avoid = self._distances_to(pb, True)[pa] < UNREACHABLE
+        view = self.window.at(queue_index, self.position, self.top.distance)
         moves: list[tuple[float, int, int]] = []
         for mover, other in ((pa, pb), (pb, pa)):
             dist = self._distances_to(other, avoid)
@@ -192,8 +180,7 @@ class _Router:
                     moved[here] = n
                 if there is not None:
                     moved[there] = mover
-                score = self._swap_cost(mover, n) + 0.5 * self._lookahead_distance(
-                    queue_index, moved)
+                score = self._swap_cost(mover, n) + 0.5 * view.after(moved)
                 moves.append((score + 1e-3 * self.rng.random(), mover, n))
         if not moves:
             raise RuntimeError(f"no path joins logical qubits {a} and {b} on the device")
