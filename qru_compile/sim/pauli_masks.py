@@ -6,10 +6,11 @@ import dataclasses
 from collections.abc import Sequence
 
 import cirq
+import numba
 import numpy as np
 
 from qru_compile.errors import BackendError
-from qru_compile.sim.kernels import forked_products, pauli_products
+from qru_compile.sim.kernels import _parity, forked_products, pauli_products
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -70,10 +71,24 @@ class PauliMasks:
 
     def weighted_sum(self, state: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """``sum_o weights[:, o] P_o |state>`` row by row (``weights`` is ``[rows, O]``)."""
-        index = np.arange(state.shape[1])
-        out = np.zeros_like(state)
-        for o in range(self.count):
-            flipped = index ^ self.xmask[o]
-            signs = 1.0 - 2.0 * (np.bitwise_count(flipped & self.zmask[o]) & 1)
-            out += (weights[:, o, None] * self.phase[o]) * (signs * state[:, flipped])
-        return out
+        return _weighted_sum(np.ascontiguousarray(state, dtype=complex),
+                             np.ascontiguousarray(weights, dtype=float), self.xmask,
+                             self.zmask, self.phase)
+
+
+@numba.njit(cache=True)
+def _weighted_sum(state: np.ndarray, weights: np.ndarray, xmask: np.ndarray,
+                  zmask: np.ndarray, phase: np.ndarray) -> np.ndarray:
+    # compiled: numpy's form built four temporaries per observable, 0.15 ms per call on the
+    # oscillation step's two rows, a third of its adjoint gradient (profiled)
+    rows, dim = state.shape
+    out = np.zeros_like(state)
+    for o in range(len(xmask)):
+        x, z = xmask[o], zmask[o]
+        for r in range(rows):
+            w = weights[r, o] * phase[o]
+            for k in range(dim):
+                j = k ^ x
+                sign = -1.0 if _parity(j & z) else 1.0
+                out[r, k] += w * (sign * state[r, j])
+    return out

@@ -34,12 +34,14 @@ are decoded by :mod:`qru_compile.sim.gate_decoding` and applied by the compiled 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 
 import cirq
 import numpy as np
 
 from qru_compile.errors import BackendError
+from qru_compile.sim import step_kernel
 from qru_compile.sim.gate_decoding import (
     Diagonal,
     Matrix1,
@@ -53,6 +55,7 @@ from qru_compile.sim.gate_decoding import (
 )
 from qru_compile.sim.kernels import MAX_AMPLITUDES, apply_1q, apply_2q, permute_rows, rotate
 from qru_compile.sim.pauli_masks import PauliMasks
+from qru_compile.sim.step_kernel import EncodedStep, encode
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -173,8 +176,18 @@ class StatevectorProgram:
     def final_states(self, slot_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Expectation values ``[N, O]`` and final states ``[N, 2**n]`` (for
         :meth:`vector_jacobian`, which then need not run the circuit again)."""
-        states = self._run(np.asarray(slot_values, dtype=float), shift=False)[0]
+        states = self._final(np.asarray(slot_values, dtype=float))
         return self._expect(states), states
+
+    @functools.cached_property
+    def _encoded(self) -> EncodedStep | None:
+        return encode(self.ops, self.num_qubits)
+
+    def _final(self, slot_values: np.ndarray) -> np.ndarray:
+        """Final states of the rows (the whole step in one compiled call where it encodes)."""
+        if self._encoded is not None:
+            return step_kernel.forward(self._encoded, slot_values, self.num_qubits)
+        return self._run(slot_values, shift=False)[0]
 
     def vector_jacobian(self, slot_values: np.ndarray, cotangent: np.ndarray,
                         final: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -195,8 +208,7 @@ class StatevectorProgram:
         values, products = [], []
         for i in range(0, len(slot_values), chunk):
             rows = slice(i, i + chunk)
-            states = self._run(slot_values[rows], shift=False)[0] if final is None \
-                else final[rows]
+            states = self._final(slot_values[rows]) if final is None else final[rows]
             v, p = self._adjoint(slot_values[rows], cotangent[rows], states)
             values.append(v)
             products.append(p)
@@ -209,6 +221,8 @@ class StatevectorProgram:
         batch, n = len(slot_values), self.num_qubits
         # rows [psi (batch), lambda = O_c psi (batch)], swept back through every operation
         state = np.concatenate([final, self.observables.weighted_sum(final, cotangent)])
+        if self._encoded is not None:
+            return self._expect(final), step_kernel.adjoint(self._encoded, slot_values, state)
         psi, lam = state[:batch], state[batch:]
         products = np.zeros((batch, self.num_slots))
         for op in reversed(self.ops):
