@@ -33,8 +33,10 @@ and tket's best of four pass sequences (the flow above; graph or line placement 
 ``FullPeepholeOptimise`` after routing), counting only outputs whose two-qubit gates are all
 on the device's couplers (tket's ``ConnectivityPredicate``: the last sequence breaks it on 6 of
 the 9 preset x Google device steps, and an earlier version of this bench counted those).
-"ours/best peer" is ours over the fewest two-qubit gates of any valid peer run. BQSKit is not in the comparison: it is not a dependency of the bench
-extra. (tket's ``CliffordPushThroughMeasures`` needs measurements; these steps have none.)
+"ours/best peer" is ours over the fewest two-qubit gates of any valid peer run. BQSKit runs
+apart, in bench/bqskit_peer.py (20-25 s a step at its level 2; its best stays above Qiskit's
+best of seeds in every row). (tket's ``CliffordPushThroughMeasures`` needs measurements;
+these steps have none.)
 
 Cirq, Qiskit and tket get the step with its symbols resolved to the same seeded random angles
 (Qiskit and tket read it as OpenQASM 2.0). Qiskit and tket target CZ; on a sqrt-iSWAP device
