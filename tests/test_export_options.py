@@ -24,7 +24,7 @@ import qru_compile as qc
 from qru_compile.cli import main
 from qru_compile.errors import InputError
 from qru_compile.export import QasmError, circuit_program
-from qru_compile.export.qasm3 import BRAKET_GATES, measured_bits
+from qru_compile.export.qasm3 import BRAKET_GATES, measured_bits, qubit_name
 
 CASES = [("wdbc", "rainbow", "cz"), ("wdbc", "rainbow", "sqrt_iswap"),
          ("oscillation", "weber", "sycamore")]
@@ -307,11 +307,12 @@ def test_cli_export_options(capsys, tmp_path):
                    "--bind-h", "0.1,0.2,0,0,0,0,0,-0.5", "-o", str(tmp_path / "out")])
     out, _ = capsys.readouterr()
     assert status == 0
-    assert "register c: c[0] = d0 (q_5_1), c[1] = h0 (" in out
+    d0 = qubit_name(qc.compile(qc.QRUModel.preset("wdbc"), "rainbow").measured_qubits["d0"])
+    assert f"register c: c[0] = d0 ({d0}), c[1] = h0 (" in out
     text = (tmp_path / "out" / "wdbc_Z.qasm").read_text()
     assert "input " not in text and "include" not in text and "bit[5] c;" in text
     report = (tmp_path / "out" / "report.md").read_text()
-    assert "## OpenQASM 3 export options" in report and "| c[0] | d0 | q_5_1 |" in report
+    assert "## OpenQASM 3 export options" in report and f"| c[0] | d0 | {d0} |" in report
     StateVectorSimulator().run_openqasm(Program(source=text), shots=1)
     status = main(["export", "wdbc", "--device", "rainbow", "--registers", "single", "-o",
                    str(tmp_path / "single")])

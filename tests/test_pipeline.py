@@ -138,7 +138,8 @@ def test_callback_sees_every_pass_its_options_and_the_unit_measured():
     assert [r.metrics.depth for r, _ in seen] == \
         [sum(1 for moment in unit.circuit if moment.operations) for _, unit in seen]
     assert seen[-1][1].circuit == result.circuit
-    assert seen[0][0].options == {"regions": 3, "per_pattern": 1000, "lookahead": 12}
+    assert seen[0][0].options == {"regions": 3, "per_pattern": 1000, "lookahead": 12,
+                                  "translate": True}
     assert result.report.to_dict()["passes"][1]["options"] == {"lookahead": 12}
 
 

@@ -5,6 +5,7 @@ CZ count the compiled step ends with; on small graphs the emitted structure is e
 expected, and a circuit that already fits its couplers is left alone.
 """
 
+import dataclasses
 import itertools
 
 import cirq
@@ -19,6 +20,7 @@ from qru_compile.passes.cnot_blocks import CZ_BLOCK_COSTS, ELEMENTS, compose, or
 from qru_compile.passes.cswap_table import fresh_ancilla_costs
 from qru_compile.passes.embeddings import embeddings
 from qru_compile.passes.optimize import merge_fixed_single_qubit_runs
+from qru_compile.passes.placement import PlaceQubits, translates
 from qru_compile.passes.router import route, route_within
 from qru_compile.passes.router_types import Emitted, OneQubit, Topology, TwoQubit
 from qru_compile.passes.routing import block_costs, device_index, routing_problem
@@ -204,3 +206,28 @@ def test_single_qubit_runs_merge_as_cirqs_merge_does():
     assert on(a) == ["PhasedXZGate", "Rz", "CZPowGate", "MeasurementGate"]
     assert on(b) == ["PhasedXZGate", "CZPowGate", "PhasedXZGate"]
     assert len(merged) == 4  # re-packed: rx on b beside H.T on a, H on b beside the measurement
+
+
+def test_translates_land_on_the_device_and_only_lower_the_error():
+    device = qc.get_device("grid4x4")
+    line = {0: cirq.GridQubit(0, 0), 1: cirq.GridQubit(0, 1), 2: cirq.GridQubit(1, 1)}
+    moved = translates(device, line)
+    assert len(moved) == 3 * 3  # the 2x2 box fits at 3 x 3 offsets of a 4x4 grid
+    assert line in moved and all(set(m.values()) <= set(device.qubits) for m in moved)
+    model = qc.QRUModel.preset("wdbc")
+    for name in ("rainbow", "weber"):
+        base = qc.compile(model, name, pipeline=_pipeline(translate=False), cache=False)
+        best = qc.compile(model, name, cache=False)
+        place = best.report.passes[0]
+        assert place.data["translates"] > 1
+        assert best.report.final.two_qubit <= base.report.final.two_qubit
+        assert best.report.final.fidelity >= base.report.final.fidelity
+
+
+def _pipeline(**placement):
+    base = qc.compiler.default_pipeline()
+    return qc.pipeline.Pipeline(tuple(
+        qc.pipeline.Stage(stage.name, tuple(
+            dataclasses.replace(p, **placement) if isinstance(p, PlaceQubits) else p
+            for p in stage.passes))
+        for stage in base.stages))

@@ -115,6 +115,26 @@ def _shape(qubits: Sequence[cirq.Qid | None]) -> tuple[Any, ...]:
     return tuple(qubits)
 
 
+def translates(device: Device, placement: Mapping[int, cirq.Qid]) -> list[dict[int, cirq.Qid]]:
+    """Every translate of a grid placement that lands on the device's qubits (the placement
+    itself included; nothing for a device that is not a grid)."""
+    if not all(isinstance(q, cirq.GridQubit) for q in placement.values()):
+        return []
+    on_device = set(device.qubits)
+    grid = {i: q for i, q in placement.items() if isinstance(q, cirq.GridQubit)}
+    anchor = min(grid.values())
+    found: list[dict[int, cirq.Qid]] = []
+    for q in device.qubits:
+        if not isinstance(q, cirq.GridQubit):
+            continue
+        dr, dc = q.row - anchor.row, q.col - anchor.col
+        moved: dict[int, cirq.Qid] = {i: cirq.GridQubit(p.row + dr, p.col + dc)
+                                      for i, p in grid.items()}
+        if all(m in on_device for m in moved.values()):
+            found.append(moved)
+    return found
+
+
 def candidate_placements(device: Device, problem: Problem, *, regions: int,
                          per_pattern: int) -> list[dict[int, cirq.Qid]]:
     """Placements of the non-ancilla qubits that embed the step's heaviest interactions."""
@@ -169,8 +189,10 @@ class PlaceQubits(Pass):
     """Choose where every logical qubit starts on the device.
 
     Candidates embed the step's heaviest interaction cycle (or its paths) in compact regions
-    of the device (best-calibrated regions first); each candidate is routed and the one needing the fewest CZs (then the lowest
-    calibrated error) wins. Ancillas get idle qubits; routing relabels them for free.
+    of the device (best-calibrated regions first), one per shape up to translation; each is
+    routed and the one needing the fewest CZs (then the lowest calibrated error) wins, and
+    then every translate of it over the device competes on calibrated error at no more CZ.
+    Ancillas get idle qubits; routing relabels them for free.
 
     Contract:
         Requires: nothing.
@@ -183,6 +205,8 @@ class PlaceQubits(Pass):
         per_pattern: embeddings tried per pattern and region.
         lookahead: routing lookahead of the scoring; the winner's route goes on to
             RouteOnDevice in the unit (``planned_route``), which emits it as scored.
+        translate: then route every translate of the winner over the device (grids) and
+            keep the lowest calibrated error at no more CZ.
     """
 
     name: ClassVar[str] = "place"
@@ -191,6 +215,7 @@ class PlaceQubits(Pass):
     regions: int = 3
     per_pattern: int = 1000
     lookahead: int = 12
+    translate: bool = True
 
     def run(self, unit: CompilationUnit, ctx: CompileContext) -> PassResult:
         measured = frozenset(ctx.step.measured_qubits)
@@ -210,12 +235,25 @@ class PlaceQubits(Pass):
             if best is None or score < best[0]:
                 best = (score, layout, result)
         assert best is not None
+        # Candidates are distinct up to translation (translates route alike), kept in the
+        # best-calibrated region where first found; the winner's translates over the whole
+        # device then compete on calibrated error at no more CZ.
+        state = {i: best[1][i] for i in range(len(problem.qubits)) if i not in problem.ancillas}
+        moved = translates(ctx.device, state) if self.translate else []
+        for placement in moved:
+            layout = _with_ancillas(ctx.device, problem, placement)
+            result = route_problem(ctx, problem, layout, ctx.seed, self.lookahead,
+                                   cost_bound=best[0][0])
+            if result is not None and (result.cz_cost, result.error) < best[0]:
+                best = ((result.cz_cost, result.error), layout, result)
         (cost, _), layout, route = best
         mapping = {problem.qubits[i]: q for i, q in layout.items()}
         circuit = cirq.FrozenCircuit(unit.circuit.unfreeze().transform_qubits(lambda q: mapping[q]))
         plan = RoutePlan(circuit, problem, MappingProxyType(layout), route, self.lookahead)
         new = unit.replace(circuit=circuit, initial_layout=MappingProxyType(mapping),
                            planned_route=plan)
-        return PassResult(new, notes=(f"{len(candidates)} placements scored; best routes with "
+        return PassResult(new, notes=(f"{len(candidates)} placements scored, then "
+                                      f"{len(moved)} translates of the best; best routes with "
                                       f"an estimated {cost} CZ",),
-                          data={"candidates": len(candidates), "estimated_cz": cost})
+                          data={"candidates": len(candidates), "translates": len(moved),
+                                "estimated_cz": cost})
