@@ -117,13 +117,10 @@ def load(key: str) -> CompileResult | None:
     """The stored result of ``key``, or None (missing, unreadable or from another format)."""
     path = cache_directory() / f"{key}.pickle"
     try:
-        data = path.read_bytes()
-        result = _Unpickler(io.BytesIO(data)).load()
-    except FileNotFoundError:
+        result = _Unpickler(io.BytesIO(path.read_bytes())).load()
+    except Exception:  # noqa: BLE001 -- missing, corrupt or foreign: a miss, compiled again
         return None
-    except Exception:  # noqa: BLE001 -- a corrupt or foreign entry is a miss, compiled again
-        return None
-    from qru_compile.compiler import CompileResult
+    from qru_compile.compiler import CompileResult  # here: the compiler imports this module
 
     return result if isinstance(result, CompileResult) else None
 
@@ -141,7 +138,10 @@ def store(key: str, result: CompileResult) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, suffix=".tmp", delete=False) as f:
             f.write(buffer.getvalue())
-        os.replace(f.name, directory / f"{key}.pickle")
+        try:
+            os.replace(f.name, directory / f"{key}.pickle")
+        finally:
+            Path(f.name).unlink(missing_ok=True)  # gone after a replace; a leftover otherwise
         _prune(directory)
     except OSError:
         return
