@@ -226,3 +226,7 @@ def test_noise_training_of_a_task_refits_by_default():
     assert noisy.refit_epochs == task.refit_epochs_under_noise > 0
     assert task.training_config(device="willow_pink", noise=True, refit_epochs=0).refit_epochs == 0
     assert noisy.epochs == task.config.epochs
+    # digits keeps the best of 4 initialisations under noise, 1 without; WDBC 2 either way
+    assert (task.restarts_for(noisy), task.restarts_for(task.training_config())) == (4, 1)
+    wdbc = get_task("wdbc")
+    assert wdbc.restarts_for(wdbc.training_config(device="willow_pink", noise=True)) == 2

@@ -110,7 +110,7 @@ def train_task(request: TrainRequest, *, executor: Executor | None = None,
     assert model is not None  # checked by TrainRequest
     val_fraction = defaults.val_fraction if request.val_fraction is None \
         else request.val_fraction
-    restarts = defaults.restarts if request.restarts is None else request.restarts
+    restarts = defaults.restarts_for(config) if request.restarts is None else request.restarts
     output = Path(request.output or f"runs/{request.name}")
     executor = executor or LocalExecutor()
     runs, batches = (LocalExecutor(), executor) if chunk_batches else (executor, None)

@@ -29,6 +29,14 @@ class Task:
     restarts: int = 1
     backwards_under_noise: bool = False
     refit_epochs_under_noise: int = 0
+    restarts_under_noise: int | None = None
+
+    def restarts_for(self, config: TrainConfig) -> int:
+        """Initialisations per fold: ``restarts_under_noise`` with ``config.noise`` where set,
+        else ``restarts``."""
+        if config.noise and self.restarts_under_noise is not None:
+            return self.restarts_under_noise
+        return self.restarts
 
     def training_config(self, **overrides: Any) -> TrainConfig:
         """The task's options with ``overrides``; with ``noise`` the refit phase is
@@ -86,11 +94,13 @@ TASKS: dict[str, Task] = {
     # classifier on rows 0-2 alone scores 96%, on rows 5-7 74%), and a noise-aware QRU keeps
     # its last few steps best; then the observation model is refitted at the trained parameters
     # for 25 more epochs. Folds 0-2, willow_pink, 1,000 shots: 73.5% top row first, 85.4%
-    # bottom row first, 92.2% with the refit (docs/results.md).
+    # bottom row first, 92.2% with the refit (docs/results.md). One initialisation stayed on
+    # the plateau under noise on fold 0 (75%); the best of 4 by training loss reaches 95.0%
+    # over folds 0-2 at 1,000 shots on both shot draws measured (docs/results.md).
     "digits": Task("digits", QRUModel.preset("mnist"), datasets.digits_3_vs_5,
                    TrainConfig(epochs=120, batch_size=10, learning_rate=0.01, lr_patience=15,
                                patience=30), val_fraction=0.0, backwards_under_noise=True,
-                   refit_epochs_under_noise=25),
+                   refit_epochs_under_noise=25, restarts_under_noise=4),
     # Full batch: one optimiser step per epoch. The authors' code checks the loss every 100
     # steps and halves the rate only when three checks in a row are all above the one 300 steps
     # earlier; their restarts ran about 6,300 steps each. Halving on every rise (lr_patience 1
