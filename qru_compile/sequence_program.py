@@ -105,8 +105,8 @@ class SequenceProgram:
 def _execution(circuit: cirq.AbstractCircuit, steps: tuple[int, ...], basis: str,
                device: Device, gateset: str) -> Execution:
     frozen = cirq.FrozenCircuit(circuit)
-    metrics, print_ = _measured(frozen, device, gateset)
-    return Execution(frozen, steps, basis, metrics, print_)
+    metrics, stamp = _measured(frozen, device, gateset)
+    return Execution(frozen, steps, basis, metrics, stamp)
 
 
 @functools.lru_cache(maxsize=64)
