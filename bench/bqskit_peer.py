@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from compile_bench import DEVICES, indexed_edges, make_case
-from report_file import write_section
+from report_file import write_table_section
 
 import qru_compile as qc
 from qru_compile.tables import markdown_table
@@ -70,10 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     header = ["device", "model", "ours 2q", *(f"BQSKit level {lv} 2q / s" for lv in args.levels)]
     table = markdown_table(header, rows)
     print(table)
-    command = " ".join(["python bench/bqskit_peer.py", *(argv or sys.argv[1:])])
-    write_section(args.output, "## BQSKit (`bench/bqskit_peer.py`)\n\n"
-                  f"Command: `{command.strip()}`. " + __doc__.split("\n\n")[3].replace("\n", " ")
-                  + "\n\n" + table + "\n")
+    write_table_section(args.output, "BQSKit (`bench/bqskit_peer.py`)", "bench/bqskit_peer.py",
+                        sys.argv[1:] if argv is None else argv, __doc__, table)
     return 0
 
 

@@ -32,7 +32,7 @@ from compile_bench import (
     tket_passes,
     tket_variant_units,
 )
-from report_file import write_section
+from report_file import write_table_section
 
 import qru_compile as qc
 from qru_compile.report import circuit_metrics
@@ -159,10 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row(device, model_name, args.qiskit_seeds))
     table = markdown_table(header, rows)
     print(table)
-    command = " ".join(["python bench/measured_fidelity.py", *(argv or sys.argv[1:])])
-    write_section(args.output, "## Estimated fidelity of what is measured\n\n"
-                  f"Command: `{command.strip()}`. " + __doc__.split("\n\n")[3].replace("\n", " ")
-                  + "\n\n" + table + "\n")
+    write_table_section(args.output, "Estimated fidelity of what is measured", "bench/measured_fidelity.py",
+                        sys.argv[1:] if argv is None else argv, __doc__, table)
     return 0
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -37,3 +39,14 @@ def write_section(path: Path, section: str) -> None:
     existing = path.read_text() if path.exists() else "# Benchmarks\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(replace_section(existing, section))
+
+
+def write_table_section(path: Path, heading: str, script: str, argv: Sequence[str], doc: str,
+                        table: str) -> None:
+    """Write the section ``## heading``: the command that ran, what the script measures (the
+    first paragraph of ``doc`` after its indented usage block) and ``table``."""
+    paragraphs = doc.split("\n\n")
+    usage = next(i for i, p in enumerate(paragraphs) if p.startswith("    "))
+    described = paragraphs[usage + 1].replace("\n", " ")
+    command = shlex.join(["python", script, *argv])
+    write_section(path, f"## {heading}\n\nCommand: `{command}`. {described}\n\n{table}\n")

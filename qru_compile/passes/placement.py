@@ -118,10 +118,10 @@ def _shape(qubits: Sequence[cirq.Qid | None]) -> tuple[Any, ...]:
 def translates(device: Device, placement: Mapping[int, cirq.Qid]) -> list[dict[int, cirq.Qid]]:
     """Every translate of a grid placement that lands on the device's qubits (the placement
     itself included; nothing for a device that is not a grid)."""
-    if not all(isinstance(q, cirq.GridQubit) for q in placement.values()):
+    grid = {i: q for i, q in placement.items() if isinstance(q, cirq.GridQubit)}
+    if len(grid) < len(placement):
         return []
     on_device = set(device.qubits)
-    grid = {i: q for i, q in placement.items() if isinstance(q, cirq.GridQubit)}
     anchor = min(grid.values())
     found: list[dict[int, cirq.Qid]] = []
     for q in device.qubits:
@@ -184,6 +184,10 @@ def _with_ancillas(device: Device, problem: Problem,
     return full
 
 
+#: A scored placement: (CZ cost, calibrated error), the layout, its route.
+_Scored = tuple[tuple[int, float], dict[int, cirq.Qid], RouteResult]
+
+
 @dataclasses.dataclass(frozen=True)
 class PlaceQubits(Pass):
     """Choose where every logical qubit starts on the device.
@@ -222,30 +226,17 @@ class PlaceQubits(Pass):
         order = [q for q in ctx.step.qubits if q in unit.circuit.all_qubits()]
         problem = routing_problem(unit.circuit, measured, order)
         check_fits(ctx.device, problem)
-        best: tuple[tuple[int, float], dict[int, cirq.Qid], RouteResult] | None = None
         candidates = candidate_placements(ctx.device, problem, regions=self.regions,
                                           per_pattern=self.per_pattern)
-        for placement in candidates:
-            layout = _with_ancillas(ctx.device, problem, placement)
-            result = route_problem(ctx, problem, layout, ctx.seed, self.lookahead,
-                                   cost_bound=None if best is None else best[0][0])
-            if result is None:  # sure to cost more than the best so far
-                continue
-            score = (result.cz_cost, result.error)
-            if best is None or score < best[0]:
-                best = (score, layout, result)
+        best = self._best_of(ctx, problem, candidates, None)
         assert best is not None
         # Candidates are distinct up to translation (translates route alike), kept in the
         # best-calibrated region where first found; the winner's translates over the whole
         # device then compete on calibrated error at no more CZ.
         state = {i: best[1][i] for i in range(len(problem.qubits)) if i not in problem.ancillas}
         moved = translates(ctx.device, state) if self.translate else []
-        for placement in moved:
-            layout = _with_ancillas(ctx.device, problem, placement)
-            result = route_problem(ctx, problem, layout, ctx.seed, self.lookahead,
-                                   cost_bound=best[0][0])
-            if result is not None and (result.cz_cost, result.error) < best[0]:
-                best = ((result.cz_cost, result.error), layout, result)
+        best = self._best_of(ctx, problem, moved, best)
+        assert best is not None
         (cost, _), layout, route = best
         mapping = {problem.qubits[i]: q for i, q in layout.items()}
         circuit = cirq.FrozenCircuit(unit.circuit.unfreeze().transform_qubits(lambda q: mapping[q]))
@@ -257,3 +248,20 @@ class PlaceQubits(Pass):
                                       f"an estimated {cost} CZ",),
                           data={"candidates": len(candidates), "translates": len(moved),
                                 "estimated_cz": cost})
+
+    def _best_of(self, ctx: CompileContext, problem: Problem,
+                 placements: Sequence[Mapping[int, cirq.Qid]], best: _Scored | None
+                 ) -> _Scored | None:
+        """``best`` or the placement that routes with fewer CZ (then less calibrated error);
+        each route stops once it cannot win."""
+        for placement in placements:
+            layout = _with_ancillas(ctx.device, problem, placement)
+            result = route_problem(ctx, problem, layout, ctx.seed, self.lookahead,
+                                   cost_bound=None if best is None else best[0][0])
+            if result is None:  # sure to cost more than the best so far
+                continue
+            score = (result.cz_cost, result.error)
+            if best is None or score < best[0]:
+                best = (score, layout, result)
+        return best
+

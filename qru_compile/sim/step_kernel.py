@@ -4,9 +4,9 @@ The engine applies a step operation by operation, one kernel call each (:mod:`.k
 for small states that is mostly Python: the oscillation preset's step is about 240 calls of
 about 3 us on two rows of 256 amplitudes, so its adjoint gradient spent most of its time
 dispatching (profiled). :func:`encode` packs the operations into arrays once, and
-:func:`forward` and :func:`adjoint` loop over them inside numba, with the same per-row
-arithmetic as the single-operation kernels (``_apply_to_row``). Steps with a fixed 4x4 matrix
-(none of the presets' logical steps) are not encoded and keep the per-operation path.
+:func:`forward` and :func:`adjoint` loop over them inside numba, calling the single-operation
+kernels themselves. Steps with a fixed 4x4 matrix (none of the presets' logical steps) are not
+encoded and keep the per-operation path.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from qru_compile.sim.gate_decoding import Diagonal, Matrix1, Matrix2, Op, Permutation, Rotation
-from qru_compile.sim.kernels import _apply_to_row
+from qru_compile.sim.kernels import _apply_1q_kernel, _rotate_kernel, gather_rows
 
 _PERMUTATION, _DIAGONAL, _MATRIX, _ROTATION = 0, 1, 2, 3
 
@@ -110,27 +110,6 @@ def adjoint(step: EncodedStep, slot_values: np.ndarray, state: np.ndarray) -> np
 
 
 @numba.njit(cache=True)
-def _gather(state: np.ndarray, index: np.ndarray, scratch: np.ndarray) -> None:
-    for r in range(state.shape[0]):
-        scratch[:] = state[r]
-        for k in range(state.shape[1]):
-            state[r, k] = scratch[index[k]]
-
-
-@numba.njit(cache=True)
-def _rotate_rows(state: np.ndarray, stride: int, parts: np.ndarray, cos: np.ndarray,
-                 sin: np.ndarray, slot: int) -> None:
-    batch = cos.shape[0]
-    for r in range(state.shape[0]):
-        c, s = cos[r % batch, slot], sin[r % batch, slot]
-        a = c * parts[0, 0, 0] + s * parts[1, 0, 0]
-        b = c * parts[0, 0, 1] + s * parts[1, 0, 1]
-        d = c * parts[0, 1, 0] + s * parts[1, 1, 0]
-        e = c * parts[0, 1, 1] + s * parts[1, 1, 1]
-        _apply_to_row(state, r, stride, a, b, d, e)
-
-
-@numba.njit(cache=True)
 def _forward(state: np.ndarray, kinds: np.ndarray, strides: np.ndarray, slots: np.ndarray,
              matrices: np.ndarray, parts: np.ndarray, table_of: np.ndarray,
              tables: np.ndarray, phases: np.ndarray, cos: np.ndarray, sin: np.ndarray
@@ -139,17 +118,15 @@ def _forward(state: np.ndarray, kinds: np.ndarray, strides: np.ndarray, slots: n
     for i in range(len(kinds)):
         kind = kinds[i]
         if kind == _PERMUTATION:
-            _gather(state, tables[table_of[i]], scratch)
+            gather_rows(state, tables[table_of[i]], scratch)
         elif kind == _DIAGONAL:
             for r in range(state.shape[0]):
                 for k in range(state.shape[1]):
                     state[r, k] *= phases[table_of[i], k]
         elif kind == _MATRIX:
-            m = matrices[i]
-            for r in range(state.shape[0]):
-                _apply_to_row(state, r, strides[i], m[0, 0], m[0, 1], m[1, 0], m[1, 1])
+            _apply_1q_kernel(state, strides[i], matrices[i])
         else:
-            _rotate_rows(state, strides[i], parts[i], cos, sin, slots[i])
+            _rotate_kernel(state, strides[i], cos[:, slots[i]], sin[:, slots[i]], parts[i])
 
 
 @numba.njit(cache=True)
@@ -162,15 +139,13 @@ def _adjoint(state: np.ndarray, products: np.ndarray, kinds: np.ndarray, strides
     for i in range(len(kinds) - 1, -1, -1):
         kind = kinds[i]
         if kind == _PERMUTATION:
-            _gather(state, inverse_tables[table_of[i]], scratch)
+            gather_rows(state, inverse_tables[table_of[i]], scratch)
         elif kind == _DIAGONAL:
             for r in range(state.shape[0]):
                 for k in range(dim):
                     state[r, k] *= np.conj(phases[table_of[i], k])
         elif kind == _MATRIX:
-            m = inverse_matrices[i]
-            for r in range(state.shape[0]):
-                _apply_to_row(state, r, strides[i], m[0, 0], m[0, 1], m[1, 0], m[1, 1])
+            _apply_1q_kernel(state, strides[i], inverse_matrices[i])
         else:
             stride, p = strides[i], inserted[i]
             for r in range(batch):  # Im <lambda| P |psi>, P applied on the fly
@@ -182,4 +157,4 @@ def _adjoint(state: np.ndarray, products: np.ndarray, kinds: np.ndarray, strides
                         total += np.conj(state[batch + r, k + stride]) * (p[1, 0] * x0
                                                                           + p[1, 1] * x1)
                 products[r, slots[i]] = total.imag
-            _rotate_rows(state, stride, inverse_parts[i], cos, sin, slots[i])
+            _rotate_kernel(state, stride, cos[:, slots[i]], sin[:, slots[i]], inverse_parts[i])
