@@ -36,7 +36,7 @@ CELLS = (("exact", None, "none"), ("1,000 shots", 1000, "none"),
 
 def fold_row(name: str, path: Path, device: str, draws: int) -> list[str]:
     checkpoint = Checkpoint.load(path)
-    data = get_task(checkpoint.task).load()
+    data = get_task(checkpoint.task).data_for(checkpoint.model)
     test = data.subset(checkpoint.test_indices(len(data), str(path)))
     cells, ideal = [], None
     for _, shots, mitigation in CELLS:

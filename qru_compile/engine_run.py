@@ -234,7 +234,7 @@ def run_checkpoint(path: str, engine: str, *, shots: int, samples: int | None = 
         raise InputError(f"{path}: running needs a task checkpoint ({', '.join(TASKS)}); "
                          f"this one is for {checkpoint.task!r}")
     processor = open_processor(spec, seed=seed)
-    data = task.load()
+    data = task.data_for(checkpoint.model)
     index = checkpoint.extra.get("test_index")
     test = data if index is None else data.subset(np.asarray(index))
     train_size = len(data) - (0 if index is None else len(test))

@@ -176,11 +176,16 @@ def test_noise_aware_tasks_train_without_the_output_scale():
 
     task = get_task("wdbc")
     model = task.model_for(TrainConfig(device="willow_pink", noise=True))
-    assert not model.readout.scale and model.num_parameters == task.model.num_parameters - 1
-    assert model.num_circuit_parameters == task.model.num_circuit_parameters
+    assert not model.readout.scale and model.I == 2  # two features a step under noise
+    assert model.num_circuit_parameters == task.model.num_circuit_parameters + 2
+    assert model.num_qubits == task.model.num_qubits
     assert task.model_for(TrainConfig()) is task.model
     assert noise_aware(model) is model
     assert not model.go_backwards
+    data, regrouped = task.load(), task.data_for(model)
+    assert regrouped.inputs.shape == (569, 15, 2) and task.data_for(task.model) is not regrouped
+    np.testing.assert_array_equal(regrouped.inputs[:, 3], data.inputs[:, 6:8, 0])
+    np.testing.assert_array_equal(regrouped.targets, data.targets)
     digits = get_task("digits").model_for(TrainConfig(device="willow_pink", noise=True))
     assert digits.go_backwards and not digits.readout.scale
     assert noise_aware(digits, go_backwards=True) is digits

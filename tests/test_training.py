@@ -258,3 +258,16 @@ def test_oscillation_baselines_feed_their_predictions_back():
     assert results["linear AR(4)"]["parameters"] == 5
     assert results["linear AR(1)"]["test_mse"] > 1e-2
     assert results["MLP AR(1) (8 hidden)"]["parameters"] == 8 + 8 + 8 + 1
+
+
+def test_regrouping_steps_keeps_each_sequence_in_order_and_refuses_what_does_not_split():
+    from qru_compile.train.data import regroup_steps
+
+    data = Dataset(np.arange(24, dtype=float).reshape(2, 6, 2), np.array([0.0, 1.0]), "toy")
+    regrouped = regroup_steps(data, 4)
+    assert regrouped.inputs.shape == (2, 3, 4)
+    np.testing.assert_array_equal(regrouped.inputs[1, 2], [20, 21, 22, 23])
+    with pytest.raises(InputError, match="6 steps of 2 features do not regroup into steps of 5"):
+        regroup_steps(data, 5)
+    with pytest.raises(InputError, match="per-step targets"):
+        regroup_steps(Dataset(data.inputs, np.zeros((2, 6)), "toy"), 4)

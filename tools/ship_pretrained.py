@@ -18,6 +18,7 @@ from pathlib import Path
 
 import qru_compile as qc
 from qru_compile.train.checkpoint import Checkpoint
+from qru_compile.train.tasks import get_task
 
 FOLDER = Path(__file__).resolve().parents[1] / "qru_compile" / "pretrained"
 
@@ -38,10 +39,13 @@ def main() -> None:
     if device is None:
         sys.exit("the checkpoint was trained for no device: give --device")
     result = qc.compile(checkpoint.model, device)
+    order = f"rows of qru_compile.train.tasks.get_task({checkpoint.task!r}).load(), " \
+            "scikit-learn's order"
+    if get_task(checkpoint.task).load().inputs.shape[2] != checkpoint.model.I:
+        order += f", each sequence regrouped into steps of {checkpoint.model.I} features " \
+                 "(Task.data_for: step t reads the next features in order)"
     extra = {**checkpoint.extra, "device": device, "gateset": result.gateset,
-             "compile_seed": 0, "pipeline": "default",
-             "test_index_order": f"rows of qru_compile.train.tasks.get_task({checkpoint.task!r})"
-                                 ".load(), scikit-learn's order",
+             "compile_seed": 0, "pipeline": "default", "test_index_order": order,
              "note": args.note}
     dataclasses.replace(checkpoint, extra=extra).save(target)
     print(f"wrote {target}")

@@ -77,15 +77,16 @@ class ReadoutMap:
         return exact @ self.matrix.T + self.offset
 
     def affine(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(a [O], b [O])`` of single-qubit observables (readout mitigation inverts them).
+        """``(a [O], b [O])`` of single-qubit observables.
 
         Raises:
             BackendError: if some observable is a parity.
         """
         count = len(self.offset)
         if len(self.extended) != count or np.count_nonzero(self.matrix) != count:
-            raise BackendError("readout mitigation of parity observables is not supported: "
-                               "compile with absorb_ring=0 to mitigate")
+            raise BackendError("parity observables have no affine readout map of their own; "
+                               "ReadoutInversion (qru_compile.train.readout_inversion) "
+                               "mitigates them")
         return np.diag(self.matrix).copy(), self.offset.copy()
 
 

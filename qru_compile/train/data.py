@@ -82,6 +82,24 @@ def wdbc() -> Dataset:
     return Dataset(features[:, :, None], data.target.astype(float), "wdbc")
 
 
+def regroup_steps(data: Dataset, features: int) -> Dataset:
+    """``data`` with ``features`` consecutive features a step: ``[N, T, I] -> [N, T I / features,
+    features]``, each sequence's features in their order (WDBC with two a step: step ``t``
+    reads features ``2t`` and ``2t + 1``).
+
+    Raises:
+        InputError: if a sequence's ``T I`` features do not split into whole steps.
+    """
+    count, steps, per_step = data.inputs.shape
+    if data.targets.ndim != 1:
+        raise InputError(f"{data.name}: per-step targets do not regroup into longer steps")
+    if features < 1 or (steps * per_step) % features:
+        raise InputError(f"{data.name}: {steps} steps of {per_step} features do not regroup into "
+                         f"steps of {features}")
+    inputs = data.inputs.reshape(count, steps * per_step // features, features)
+    return Dataset(inputs, data.targets, data.name)
+
+
 def digits_3_vs_5() -> Dataset:
     """scikit-learn's 8x8 digits, classes 3 (label 0) and 5 (label 1), rows as time steps.
 

@@ -39,10 +39,10 @@ from qru_compile.train.mitigation import (
     check_scales,
     fold_global,
     fold_slot_values,
-    invert_readout,
     richardson,
 )
 from qru_compile.train.readout import metrics
+from qru_compile.train.readout_inversion import ReadoutInversion
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -87,12 +87,16 @@ class DeviceSimulation(Backend):
         """Each trajectory's values as read out, ``[N, trajectories, O]`` (qsim's simulator
         gives only their mean, ``[N, 1, O]``)."""
         readout = program_readout(program, self.device)
-        return readout.apply(self._noisy(program, slot_values, readout.extended))
+        return readout.apply(self.exact_values(program, slot_values))
+
+    def exact_values(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
+        """Each trajectory's exact values of the observables and the sub-parities their
+        readout needs (:attr:`ReadoutMap.extended`), before readout error,
+        ``[N, trajectories, E]``."""
+        return self._noisy(program, slot_values, program_readout(program, self.device).extended)
 
     def _noisy(self, program: StepProgram, slot_values: np.ndarray,
                observables: tuple[cirq.PauliString[cirq.Qid], ...]) -> np.ndarray:
-        """Exact values of ``observables`` (the program's and the sub-parities its readout
-        needs) under the noise model, ``[N, trajectories, E]``."""
         circuit, names = program.translation(
             f"folded:{self.fold}", lambda: fold_global(program.circuit, self.fold,
                                                        program.slot_names))
@@ -162,15 +166,20 @@ class DeviceEstimator(Backend):
 
     def expectations(self, program: StepProgram, slot_values: np.ndarray) -> np.ndarray:
         readout = program_readout(program, self.device)
-        alpha, beta = readout.affine() if self.mitigation.readout else (None, None)
+        inversion = program.translation(
+            f"readout-inversion:{self.device}",
+            lambda: ReadoutInversion.build(readout, self.device)) if self.mitigation.readout \
+            else None
         estimates = []
         for simulation in self._simulations.values():
+            exact = simulation.exact_values(program, slot_values)
+            reported = readout.apply(exact)
             if self.shots is None:
-                values = np.clip(simulation.expectations(program, slot_values), -1.0, 1.0)
+                values = np.clip(reported.mean(axis=1), -1.0, 1.0)
             else:
-                values = self._shot_means(simulation.trajectory_values(program, slot_values))
-            if alpha is not None and beta is not None:
-                values = invert_readout(values, alpha, beta)
+                values = self._shot_means(reported)
+            if inversion is not None:
+                values = inversion.mitigate(values, exact, self.shots, self._rng)
             estimates.append(values)
         if self.mitigation.zne_scales is None:
             return estimates[0]

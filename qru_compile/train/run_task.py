@@ -119,7 +119,7 @@ def train_task(request: TrainRequest, *, executor: Executor | None = None,
                                        batch_executor=batches, on_epoch=on_epoch,
                                        on_done=on_done)
     else:
-        data = request.data if request.data is not None else defaults.load()
+        data = request.data if request.data is not None else defaults.data_for(model)
         summary = cross_validate(model, data, config, folds=request.folds, output=output,
                                  val_fraction=val_fraction, restarts=restarts, executor=runs,
                                  batch_executor=batches, on_epoch=on_epoch, on_batch=on_batch,
@@ -168,7 +168,7 @@ def evaluate_checkpoint(checkpoint: str | Path, *, device: str | None = None,
     if task is None:
         raise InputError(f"{checkpoint}: evaluation needs a task checkpoint "
                          f"({', '.join(TASKS)}); this one is for {loaded.task!r}")
-    data = task.load()
+    data = task.data_for(model)
     check_dataset(model, data, f"{checkpoint}: its model does not fit task {task.name!r}")
     index = loaded.test_indices(len(data), str(checkpoint))
     if index is not None:
