@@ -42,7 +42,8 @@ def fold_row(name: str, path: Path, device: str, draws: int) -> list[str]:
     for _, shots, mitigation in CELLS:
         accuracies = []
         for draw in range(draws):
-            report = compare_ideal_and_noisy(checkpoint.model, checkpoint.params, test, device,
+            report = compare_ideal_and_noisy(checkpoint.model, checkpoint.params, test,
+                                             checkpoint.compiled_step(device),
                                              shots=shots, seed=draw,
                                              mitigation=Mitigation.parse(mitigation))
             ideal = report["ideal"]["accuracy"]

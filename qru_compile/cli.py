@@ -27,20 +27,23 @@ def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", required=True, help="device name (see `qru devices`)")
     parser.add_argument("--gateset", choices=known_gatesets(),
                         help="native gateset (default: the device's first)")
-    parser.add_argument("--absorb-ring", type=_absorb_ring, default=0, metavar="K|all|auto",
-                        help="leave the last K CNOTs of the final ring out and read parities "
-                             "(all: the whole ring; auto: the count the calibration estimates "
-                             "best; default 0)")
+    parser.add_argument("--absorb-ring", type=_absorb_ring, default="auto",
+                        metavar="auto|K|all|search",
+                        help="read outputs as parities instead of running the final ring's "
+                             "last CNOTs: auto (default) as many as the calibration estimates "
+                             "pay, on the whole step's placement; K: the last K (0 keeps the "
+                             "ring), all: the whole ring, each placed without them; search: "
+                             "compile every count and keep the best")
 
 
 def _absorb_ring(text: str) -> int | str:
-    if text in ("all", "auto"):
+    if text in ("all", "auto", "search"):
         return text
     try:
         return options.integer(0)(text)
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
-            f"expected all, auto or an integer >= 0, got {text!r}") from None
+            f"expected auto, all, search or an integer >= 0, got {text!r}") from None
 
 
 def _add_backend_argument(parser: argparse.ArgumentParser, default: str | None) -> None:

@@ -26,6 +26,7 @@ from qru_compile.passes import (
     VerifyEquivalence,
     VerifyShiftable,
 )
+from qru_compile.passes.absorb import ChooseRingAbsorption
 from qru_compile.passes.optimize import merge_fixed_single_qubit_runs
 from qru_compile.pipeline import (
     Callback,
@@ -50,13 +51,30 @@ from qru_compile.sequence_program import (
     verify_constant_depth,
 )
 
+#: The ``absorb_ring`` option of :func:`compile` (training records it in checkpoints).
+DEFAULT_ABSORB_RING = "auto"
+
 #: Sequence lengths the constant-depth certificate checks.
 CERTIFICATE_LENGTHS = (1, 8, 100)
 _TO_X_BASIS = cirq.PhasedXZGate.from_matrix(cirq.unitary(cirq.H))
 
 
+def with_absorption_choice(pipeline: Pipeline) -> Pipeline:
+    """``pipeline`` with :class:`~qru_compile.passes.absorb.ChooseRingAbsorption` as a stage
+    ``absorb`` after its ``route`` stage (unchanged if it has the pass or no such stage)."""
+    names = [stage.name for stage in pipeline.stages]
+    if "route" not in names or any(isinstance(p, ChooseRingAbsorption)
+                                   for stage in pipeline.stages for p in stage.passes):
+        return pipeline
+    at = names.index("route") + 1
+    stages = (*pipeline.stages[:at], Stage("absorb", (ChooseRingAbsorption(),)),
+              *pipeline.stages[at:])
+    return dataclasses.replace(pipeline, stages=stages)
+
+
 def default_pipeline(*, verify_equivalence: bool = False) -> Pipeline:
-    """layout -> route -> decompose -> native -> optimize -> verify.
+    """layout -> route -> decompose -> native -> optimize -> verify (``compile`` adds the
+    ``absorb`` stage after ``route`` for ``absorb_ring="auto"``).
 
     Args:
         verify_equivalence: also simulate the result against the logical step (slower).
@@ -155,20 +173,23 @@ class CompileResult:
                                     self.device, self.gateset)
 
 
+def _with_note(result: CompileResult, note: str) -> CompileResult:
+    return dataclasses.replace(result, report=dataclasses.replace(
+        result.report, notes=(note, *result.report.notes)))
+
+
 def _best_absorption(candidates: list[CompileResult]) -> CompileResult:
     """The candidate (0, 1, ... ring CNOTs absorbed) measured best, with a note of the choice."""
     measured = [c.measured_fidelity for c in candidates]
     scores = [score for score in measured if score is not None]
     if len(scores) < len(candidates):
-        chosen, note = candidates[0], "absorb_ring auto: no calibration, the final ring is kept"
-    else:
-        best = max(range(len(scores)), key=scores.__getitem__)
-        chosen = candidates[best]
-        note = (f"absorb_ring auto: {best} of {len(candidates) - 1} final-ring CNOTs absorbed; "
-                f"estimated fidelity of what is measured (gates x readout) {scores[best]:.4f}, "
-                f"{scores[0]:.4f} with the ring kept")
-    report = dataclasses.replace(chosen.report, notes=(note, *chosen.report.notes))
-    return dataclasses.replace(chosen, report=report)
+        return _with_note(candidates[0],
+                          "absorb_ring search: no calibration, the final ring is kept")
+    best = max(range(len(scores)), key=scores.__getitem__)
+    return _with_note(candidates[best], (
+        f"absorb_ring search: {best} of {len(candidates) - 1} final-ring CNOTs absorbed; "
+        f"estimated fidelity of what is measured (gates x readout) {scores[best]:.4f}, "
+        f"{scores[0]:.4f} with the ring kept"))
 
 
 def _executables(circuit: cirq.FrozenCircuit, measured: Mapping[str, cirq.Qid]
@@ -193,7 +214,7 @@ def compile(  # shadows the builtin: the natural name, as in qc.compile
     audit: bool = False,
     seed: int = 0,
     callback: Callback | None = None,
-    absorb_ring: int | str = 0,
+    absorb_ring: int | str = DEFAULT_ABSORB_RING,
     cache: bool | None = None,
 ) -> CompileResult:
     """Compile one time step of ``model`` for ``device``.
@@ -207,11 +228,15 @@ def compile(  # shadows the builtin: the natural name, as in qc.compile
         audit: re-check every fact after every pass.
         seed: seed of the placement and routing tie-breaks.
         callback: called with each pass record and unit.
-        absorb_ring: leave out the last this many CNOTs of the final ring (``"all"``: the
-            whole ring) and read the outputs as parities (:mod:`qru_compile.ring_absorption`);
-            ``"auto"``: compile every choice and keep the one with the highest
-            :attr:`CompileResult.measured_fidelity` (the ring kept without calibration; the
-            callback sees every candidate's passes).
+        absorb_ring: ``"auto"`` (default): after placing and routing the whole step, leave
+            out as many of the final ring's last CNOTs as the calibration's estimate of the
+            fidelity of what is measured says pays (:mod:`qru_compile.passes.absorb`; the
+            ring kept on a tie or without calibration), the outputs read as parities
+            (:mod:`qru_compile.ring_absorption`); a whole number: leave out that many before
+            placement (``"all"``: the whole ring; 0 keeps it); ``"search"``: compile every
+            count with its own placement and keep the highest
+            :attr:`CompileResult.measured_fidelity` (one compile per count; the callback
+            sees every candidate's passes).
         cache: read and keep the result in the on-disk compile cache
             (:mod:`qru_compile.compile_cache`; None: unless ``QRU_COMPILE_CACHE=off``). Only
             compiles of a named device with the default pipeline and no callback are cached.
@@ -241,17 +266,21 @@ def compile(  # shadows the builtin: the natural name, as in qc.compile
 def _compile(model: QRUModel, target: Device, gateset: str, pipeline: Pipeline | None,
              callback: Callback | None, *, seed: int, absorb_ring: int | str, audit: bool,
              verify_equivalence: bool) -> CompileResult:
-    if absorb_ring == "auto":
-        candidates = [_compile(model, target, gateset, pipeline, callback, seed=seed,
-                               absorb_ring=k, audit=audit,
-                               verify_equivalence=verify_equivalence)
-                      for k in range(trailing_cnots(lower(model)) + 1)]
-        return _best_absorption(candidates)
-    step, absorbed = without_final_cnots(lower(model), absorb_ring)
+    if absorb_ring == "search":
+        return _best_absorption([_compile(model, target, gateset, pipeline, callback,
+                                          seed=seed, absorb_ring=k, audit=audit,
+                                          verify_equivalence=verify_equivalence)
+                                 for k in range(trailing_cnots(lower(model)) + 1)])
+    auto = absorb_ring == "auto"
+    step, absorbed = without_final_cnots(lower(model), 0 if auto else absorb_ring)
     ctx = CompileContext(device=target, gateset=gateset, step=step, audit=audit, seed=seed)
     pipeline = pipeline or default_pipeline(verify_equivalence=verify_equivalence)
+    if auto:
+        pipeline = with_absorption_choice(pipeline)
     unit, records = pipeline.run(CompilationUnit(step.circuit, facts=LOWERED_FACTS), ctx,
                                   callback)
+    if unit.absorbed:
+        step, absorbed = without_final_cnots(step, len(unit.absorbed))
     start = unit.initial_layout_or_identity(step.qubits)
     final = unit.final_layout(step.measured_qubits)
     measured = {q.name: final[q] for q in step.measured_qubits}

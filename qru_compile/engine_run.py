@@ -22,7 +22,6 @@ import numpy as np
 
 from qru_compile import validation
 from qru_compile.compiler import CompileResult
-from qru_compile.compiler import compile as compile_model
 from qru_compile.device_time import (
     circuit_timings,
     estimated_device_seconds,
@@ -240,7 +239,7 @@ def run_checkpoint(path: str, engine: str, *, shots: int, samples: int | None = 
     train_size = len(data) - (0 if index is None else len(test))
     if samples is not None:
         test = test.subset(np.arange(min(samples, len(test))))
-    compiled = compile_model(checkpoint.model, get_device(spec.processor))
+    compiled = checkpoint.compiled_step(get_device(spec.processor).name)
     run = run_sequences(compiled, processor, checkpoint.params, test.inputs,
                         repetitions=shots, engine=str(spec), device_config_name=spec.config,
                         on_step=on_step)

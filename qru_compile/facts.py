@@ -95,8 +95,11 @@ def _shiftable(unit: CompilationUnit, ctx: CompileContext) -> str | None:
 
 
 def _equivalent(unit: CompilationUnit, ctx: CompileContext) -> str | None:
+    from qru_compile.ring_absorption import without_final_cnots  # imports the devices
+
+    step, _ = without_final_cnots(ctx.step, len(unit.absorbed))
     return equivalence.check_equivalent(
-        ctx.step,
+        step,
         unit.circuit,
         unit.final_layout(ctx.step.measured_qubits),
         unit.initial_layout_or_identity(ctx.step.qubits),

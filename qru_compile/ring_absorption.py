@@ -20,6 +20,7 @@ import cirq
 
 from qru_compile.devices import Device
 from qru_compile.errors import InputError
+from qru_compile.gatesets import get_gateset
 from qru_compile.lowering import LoweredStep
 
 
@@ -58,12 +59,35 @@ def without_final_cnots(step: LoweredStep, count: int | str
 
 def parity_observables(measured: Sequence[cirq.Qid], absorbed: Sequence[cirq.Operation]
                        ) -> tuple[cirq.PauliString[cirq.Qid], ...]:
-    """``Z_q, X_q`` of each measured qubit after ``absorbed``, as Pauli strings before it."""
+    """``Z_q, X_q`` of each measured qubit after ``absorbed``, as Pauli strings before it.
+
+    Through CNOTs the supports are tracked as sets (``Z_t -> Z_c Z_t``, ``X_c -> X_c X_t``,
+    no signs): Cirq's ``PauliString.conjugated_by`` builds a Clifford tableau per gate, the
+    bulk of an ``absorb_ring="auto"`` compile's extra time; other gates go through it.
+    """
+    if any(op.gate != cirq.CNOT for op in absorbed):
+        return _conjugated(measured, absorbed)
+    observables: list[cirq.PauliString[cirq.Qid]] = []
+    for qubit in measured:
+        z, x = {qubit}, {qubit}
+        for op in reversed(absorbed):  # U^dag P U with U = C_k ... C_1
+            control, target = op.qubits
+            if target in z:
+                z ^= {control}
+            if control in x:
+                x ^= {target}
+        observables.append(cirq.PauliString({q: cirq.Z for q in z}))
+        observables.append(cirq.PauliString({q: cirq.X for q in x}))
+    return tuple(observables)
+
+
+def _conjugated(measured: Sequence[cirq.Qid], absorbed: Sequence[cirq.Operation]
+                ) -> tuple[cirq.PauliString[cirq.Qid], ...]:
     observables = []
     for qubit in measured:
         for pauli in (cirq.Z, cirq.X):
             observable: cirq.PauliString[cirq.Qid] = cirq.PauliString(pauli(qubit))
-            for op in reversed(absorbed):  # U^dag P U with U = C_k ... C_1
+            for op in reversed(absorbed):
                 observable = observable.conjugated_by(op)
             observables.append(observable)
     return tuple(observables)
@@ -90,3 +114,44 @@ def readout_attenuation(observables: Sequence[cirq.PauliString[cirq.Qid]], devic
             factor *= 1.0 - 2.0 * device.readout_errors.get(qubit, 0.0)
         factors.append(factor)
     return sum(factors) / len(factors)
+
+
+def absorption_estimates(step: LoweredStep, where: Mapping[cirq.Qid, cirq.Qid], device: Device,
+                         gateset: str, gate_fidelity: float) -> list[float] | None:
+    """Estimated fidelity of what is measured with the last ``k`` ring CNOTs absorbed, for
+    ``k = 0, 1, ...``, from a compile of ``step`` with the ring kept.
+
+    Absorbing a CNOT saves the native two-qubit gates it costs on the pair where its qubits
+    end (``where``: logical -> physical; the ring is the step's last gates, so where they end
+    is where it ran unless routing moved them within it) and weighs each output by the readout
+    attenuation of its parity. The list stops before the first CNOT whose qubits do not end
+    on coupled qubits.
+
+    Args:
+        step: the logical step with its ring.
+        where: where each measured logical qubit ends.
+        device: the device (readout and two-qubit errors from its calibration).
+        gateset: the native gateset compiled to.
+        gate_fidelity: the ring-kept compile's estimated gate fidelity.
+
+    Returns:
+        The estimates (index ``k``), or None without calibration.
+    """
+    _, ring = without_final_cnots(step, "all")
+    measured = step.measured_qubits
+    cost = get_gateset(gateset).stored_gate_cost("cz")
+    estimates, saved = [], 1.0
+    for k in range(len(ring) + 1):
+        if k:
+            control, target = (where[q] for q in ring[-k].qubits)
+            error = device.two_qubit_error(gateset, control, target)
+            if error is None:
+                break
+            saved *= (1.0 - error) ** cost
+        observables = on_physical_qubits(parity_observables(measured, ring[len(ring) - k:]),
+                                         where)
+        attenuation = readout_attenuation(observables, device)
+        if attenuation is None:
+            return None
+        estimates.append(gate_fidelity / saved * attenuation)
+    return estimates

@@ -30,6 +30,8 @@ class CompilationUnit:
         facts: the facts established for this unit.
         planned_route: a route computed for ``circuit`` by an earlier pass (placement scores
             candidates by routing them), for the routing pass to emit instead of routing again.
+        absorbed: the logical step's last CNOTs that ``circuit`` leaves out, their effect read
+            as parities (:mod:`qru_compile.passes.absorb`).
     """
 
     circuit: cirq.FrozenCircuit
@@ -39,6 +41,7 @@ class CompilationUnit:
     )
     facts: frozenset[Fact] = frozenset()
     planned_route: RoutePlan | None = None
+    absorbed: tuple[cirq.Operation, ...] = ()
 
     def initial_layout_or_identity(self, logical: Sequence[cirq.Qid]) -> dict[cirq.Qid, cirq.Qid]:
         """Where each logical qubit starts (itself, before placement)."""

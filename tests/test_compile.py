@@ -16,10 +16,10 @@ CIRQ_RAINBOW = {"oscillation": 94, "wdbc": 61, "mnist": 113}
 
 
 def _expectations(result, params, x, h):
-    """<Z>, <X> of every measured qubit of one compiled step, on Cirq's double simulator."""
+    """The step's outputs (``<Z>, <X>`` of every logical qubit, read as parities where the
+    compile absorbed the final ring) on Cirq's double simulator."""
     resolved = cirq.resolve_parameters(result.circuit, result.resolver(params, x, h))
-    observables = [p(result.measured_qubits[q.name]) for q in result.step.measured_qubits
-                   for p in (cirq.Z, cirq.X)]
+    observables = list(result.observables)
     qubits = sorted(resolved.all_qubits() | set(result.measured_qubits.values()))
     values = cirq.Simulator(dtype=np.complex128).simulate_expectation_values(
         resolved, observables, qubit_order=qubits)
@@ -28,8 +28,10 @@ def _expectations(result, params, x, h):
 
 @pytest.fixture(scope="module", params=["oscillation", "wdbc", "mnist"])
 def rainbow_result(request):
+    """The ring kept: these tests read single-qubit outputs (the default's parities:
+    test_the_default_reads_parities_where_the_calibration_says_and_reproduces_the_model)."""
     return qc.compile(qc.QRUModel.preset(request.param), "rainbow", audit=True,
-                      verify_equivalence=True)
+                      verify_equivalence=True, absorb_ring=0)
 
 
 def test_compiled_step_is_valid_and_cheaper_than_cirq(rainbow_result):
@@ -48,6 +50,26 @@ def test_compiled_step_reproduces_the_model(rainbow_result, rng):
     params = model.initial_parameters(seed=11)
     x = rng.uniform(0, 1, model.I)
     h = rng.uniform(-0.9, 0.9, model.hidden_size)
+    reference = qc.simulate_sequence(model, params, x[None, None, :], backend="cirq",
+                                     initial_hidden=h)
+    expected = np.concatenate([reference.outs[0, 0], reference.hidden[0, 0]])
+    np.testing.assert_allclose(_expectations(result, params, x, h), expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("preset, absorbed", [("oscillation", 1), ("wdbc", 3), ("mnist", 5)])
+def test_the_default_reads_parities_where_the_calibration_says_and_reproduces_the_model(
+        preset, absorbed, rng):
+    """On rainbow (readout error about 3%) the default absorbs part of the ring, audited and
+    verified equivalent, and its parities reproduce the logical model's outputs."""
+    model = qc.QRUModel.preset(preset)
+    result = qc.compile(model, "rainbow", audit=True, verify_equivalence=True)
+    assert len(result.absorbed) == absorbed
+    assert [r.name for r in result.report.passes][:3] == ["place", "route", "absorb_ring"]
+    kept = qc.compile(model, "rainbow", absorb_ring=0)
+    assert result.report.final.two_qubit < kept.report.final.two_qubit
+    assert result.measured_fidelity > kept.measured_fidelity
+    params = model.initial_parameters(seed=11)
+    x, h = rng.uniform(0, 1, model.I), rng.uniform(-0.9, 0.9, model.hidden_size)
     reference = qc.simulate_sequence(model, params, x[None, None, :], backend="cirq",
                                      initial_hidden=h)
     expected = np.concatenate([reference.outs[0, 0], reference.hidden[0, 0]])

@@ -11,6 +11,7 @@ from qru_compile import device_time, engine_processors, engine_run
 from qru_compile.cli import main
 from qru_compile.device_time import CircuitTiming
 from qru_compile.engine_processors import EngineSpec
+from qru_compile.train.checkpoint import Checkpoint
 
 SHOTS = 2000
 
@@ -147,7 +148,7 @@ def test_cli_run_noiseless(capsys, wdbc_checkpoint, wdbc_willow, monkeypatch):
     full = TASKS["wdbc"].load()
     short = datasets.Dataset(full.inputs[:, :2], full.targets, full.name)
     monkeypatch.setitem(TASKS, "wdbc", _with_loader(TASKS["wdbc"], short))
-    monkeypatch.setattr(engine_run, "compile_model", lambda model, device: wdbc_willow)
+    monkeypatch.setattr(Checkpoint, "compiled_step", lambda self, device: wdbc_willow)
     status = main(["run", str(wdbc_checkpoint), "--engine", "qvm-noiseless:willow_pink",
                    "--shots", "50", "--samples", "2", "--seed", "1"])
     out, _ = capsys.readouterr()

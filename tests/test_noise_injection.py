@@ -214,6 +214,9 @@ def test_refit_phase_continues_from_the_trained_parameters_under_a_refitted_mode
     np.testing.assert_array_equal(refitted.params, expected.params)
     assert [record.epoch for record in refitted.history] == [1, 2, 3, 4]
     assert refitted.metrics["refit_after_epoch"] == 2
+    assert refitted.extra["absorb_ring"] == "auto"  # the step it ran, for evaluation
+    assert "absorb_ring" not in fold_jobs(model, data, TrainConfig(epochs=1), folds=3,
+                                          val_fraction=0.0)[0].identity
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fold0.r0.refit.state.json",
                                                          "fold0.r0.state.json"]
     again = run_fold(job)  # both phases resume from their finished states

@@ -132,8 +132,8 @@ def test_callback_sees_every_pass_its_options_and_the_unit_measured():
     result = qc.compile(qc.QRUModel.preset("wdbc"), "rainbow",
                         callback=lambda record, unit: seen.append((record, unit)))
     assert [(r.stage, r.name) for r, _ in seen] == [
-        ("layout", "place"), ("route", "route"), ("decompose", "decompose_cswap"),
-        ("native", "map_to_native"), ("optimize", "merge_1q"), ("verify", "verify_device"),
+        ("layout", "place"), ("route", "route"), ("absorb", "absorb_ring"),
+        ("decompose", "decompose_cswap"), ("native", "map_to_native"), ("optimize", "merge_1q"), ("verify", "verify_device"),
         ("verify", "verify_shiftable")]
     assert [r.metrics.depth for r, _ in seen] == \
         [sum(1 for moment in unit.circuit if moment.operations) for _, unit in seen]

@@ -49,3 +49,14 @@ def test_evaluate_by_name(capsys):
     assert main(["evaluate", "wdbc-willow_pink", "--samples", "3"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["device"] == "willow_pink" and report["samples"] == 3
+
+
+def test_a_checkpoint_runs_the_step_it_was_trained_on():
+    """Checkpoints that do not record ``absorb_ring`` ran the ring-kept step (they predate
+    the ``auto`` default) and keep running it; a recorded choice is compiled as recorded."""
+    checkpoint = pretrained.load("digits-willow_pink")
+    assert "absorb_ring" not in checkpoint.extra and checkpoint.absorb_ring == 0
+    assert checkpoint.compiled_step("willow_pink").absorbed == ()
+    assert qc.compile(checkpoint.model, "willow_pink").absorbed != ()  # the default absorbs one
+    recorded = dataclasses.replace(checkpoint, extra={**checkpoint.extra, "absorb_ring": "all"})
+    assert len(recorded.compiled_step("willow_pink").absorbed) == 8

@@ -16,7 +16,6 @@ import dataclasses
 import sys
 from pathlib import Path
 
-import qru_compile as qc
 from qru_compile.train.checkpoint import Checkpoint
 from qru_compile.train.tasks import get_task
 
@@ -38,14 +37,15 @@ def main() -> None:
     device = checkpoint.config.device or args.device
     if device is None:
         sys.exit("the checkpoint was trained for no device: give --device")
-    result = qc.compile(checkpoint.model, device)
+    result = checkpoint.compiled_step(device)
     order = f"rows of qru_compile.train.tasks.get_task({checkpoint.task!r}).load(), " \
             "scikit-learn's order"
     if get_task(checkpoint.task).load().inputs.shape[2] != checkpoint.model.I:
         order += f", each sequence regrouped into steps of {checkpoint.model.I} features " \
                  "(Task.data_for: step t reads the next features in order)"
     extra = {**checkpoint.extra, "device": device, "gateset": result.gateset,
-             "compile_seed": 0, "pipeline": "default", "test_index_order": order,
+             "compile_seed": 0, "pipeline": "default", "absorb_ring": checkpoint.absorb_ring,
+             "test_index_order": order,
              "note": args.note}
     dataclasses.replace(checkpoint, extra=extra).save(target)
     print(f"wrote {target}")

@@ -19,6 +19,9 @@ from qru_compile.model import QRUModel
 from qru_compile.train.loop import EpochRecord, TrainConfig
 from qru_compile.validation import finite_array
 
+if typing.TYPE_CHECKING:
+    from qru_compile.compiler import CompileResult
+
 _PACKAGES = ("qru_compile", "cirq-core", "qsimcirq", "numpy", "scikit-learn")
 
 
@@ -53,6 +56,22 @@ class Checkpoint:
     history: tuple[EpochRecord, ...] = ()
     task: str | None = None
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def absorb_ring(self) -> int | str:
+        """The ``absorb_ring`` option of the compiled step the model was trained on
+        (``extra["absorb_ring"]``; 0, the ring kept, for checkpoints that do not record it:
+        they predate the option's default)."""
+        value = self.extra.get("absorb_ring", 0)
+        return value if isinstance(value, (int, str)) else 0
+
+    def compiled_step(self, device: str) -> CompileResult:
+        """The step this checkpoint runs on ``device``: the default pipeline with the
+        ``absorb_ring`` it was trained with, so evaluation reads the outputs as training
+        did."""
+        from qru_compile.compiler import compile as compile_model  # the compiler is heavy
+
+        return compile_model(self.model, device, absorb_ring=self.absorb_ring)
 
     def save(self, path: str | Path) -> None:
         """Write the checkpoint (with package versions) as JSON."""

@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from qru_compile.compiler import DEFAULT_ABSORB_RING
 from qru_compile.errors import InputError
 from qru_compile.executor import Executor, LocalExecutor
 from qru_compile.model import QRUModel
@@ -59,8 +60,12 @@ class FoldJob:
 
     @property
     def identity(self) -> dict[str, Any]:
-        """The ``extra`` fields that tie a checkpoint to this fold's split."""
-        return {"fold": self.fold, "test_index": list(self.test_index)}
+        """The ``extra`` fields that tie a checkpoint to this fold's split (and, trained for
+        a device, to the compile option of the step it ran)."""
+        identity: dict[str, Any] = {"fold": self.fold, "test_index": list(self.test_index)}
+        if self.config.device is not None:
+            identity["absorb_ring"] = DEFAULT_ABSORB_RING
+        return identity
 
 
 def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
@@ -125,8 +130,7 @@ def run_fold(job: FoldJob, *, batch_executor: Executor | None = None,
         scores["restart_selection_losses"] = losses
         scores["chosen_restart"] = chosen
     return Checkpoint(job.model, result.params, job.config, scores, history,
-                      job.train.name, {"fold": job.fold, "test_index": list(job.test_index),
-                                       "restarts": job.restarts,
+                      job.train.name, {**job.identity, "restarts": job.restarts,
                                        "val_fraction": job.val_fraction})
 
 

@@ -177,7 +177,8 @@ def evaluate_checkpoint(checkpoint: str | Path, *, device: str | None = None,
         data = data.subset(np.arange(min(samples, len(data))))
     if noise:
         assert device is not None  # checked above
-        return compare_ideal_and_noisy(model, params, data, device, trajectories=trajectories,
-                                       shots=shots, mitigation=mitigation, seed=seed)
+        return compare_ideal_and_noisy(model, params, data, loaded.compiled_step(device),
+                                       trajectories=trajectories, shots=shots,
+                                       mitigation=mitigation, seed=seed)
     return {"samples": len(data), "device": device, "backend": backend,
             "ideal": evaluate(model, params, data, backend=backend, device=device)}
