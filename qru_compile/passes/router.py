@@ -13,6 +13,8 @@ a QRU step that they do not, and prices its moves with them:
   ``|0>``: moving a state into a ``|0>`` qubit takes two CNOTs, and two ``|0>`` qubits can be
   exchanged by relabelling, for free. A controlled-SWAP's fresh ancilla is placed lazily on
   whichever ``|0>`` qubit gives the cheapest fresh-ancilla decomposition at that moment.
+* **A CNOT need not bring its qubits together** (``bridges``): two apart, it runs through the
+  qubit between them in three more CNOTs, leaving every qubit where it was.
 
 The engine works on integer qubit indices (:mod:`qru_compile.passes.router_types`); ``routing.py``
 and ``placement.py`` wrap it as passes; ``cnot_blocks.py`` holds the GL(2, F2) block algebra.
@@ -53,7 +55,8 @@ SPOILED_ANCILLA_PENALTY = 4
 class _Router:
     def __init__(self, topology: Topology, ops: Sequence[Op], initial: Mapping[int, int],
                  pattern_costs: Mapping[str, int], block_costs: Mapping[tuple[int, int], int],
-                 rng: random.Random, lookahead: int) -> None:
+                 rng: random.Random, lookahead: int, bridges: bool = False) -> None:
+        self.bridges = bridges
         self.top = topology
         self.ops = ops
         self.costs = pattern_costs
@@ -208,9 +211,23 @@ class _Router:
         self.emitted.append(Emitted("op", op.index, (p,)))
 
     def _two_qubit(self, op: TwoQubit, queue_index: int) -> None:
+        pa, pb = self.position[op.a], self.position[op.b]
+        if self.bridges and op.cnot and self.top.distance[pa][pb] == 2:
+            self._bridge(op, pa, pb)
+            return
         while not self.top.adjacent(self.position[op.a], self.position[op.b]):
             self._step_towards(op.a, op.b, queue_index)
         self._execute_two_qubit(op)
+
+    def _bridge(self, op: TwoQubit, control: int, target: int) -> None:
+        """CNOT(c -> t) two apart as CNOT(c, m) CNOT(m, t) CNOT(c, m) CNOT(m, t), ``m`` between
+        them in any state (restored); the ``m`` merging best with what is open on ``(c, m)``."""
+        middles = [m for m in self.top.neighbours[control] if self.top.adjacent(m, target)]
+        middle = min(middles, key=lambda m: (self._delta(min(control, m), max(control, m),
+                                                         cnot(control < m)), m))
+        for a, b in ((control, middle), (middle, target)) * 2:
+            self._apply_block(min(a, b), max(a, b), cnot(a < b))
+        self.emitted.append(Emitted("bridge", op.index, (control, middle, target)))
 
     def _execute_two_qubit(self, op: TwoQubit) -> None:
         pa, pb = self.position[op.a], self.position[op.b]
@@ -299,15 +316,9 @@ class _Router:
         self._move(step, z)
 
     def result(self) -> RouteResult:
-        return RouteResult(
-            emitted=tuple(self.emitted),
-            initial=self.initial,
-            final=dict(self.position),
-            cz_cost=self.cost,
-            error=self.error,
-            swaps=self.swaps,
-            cswap_patterns=tuple(self.patterns),
-        )
+        return RouteResult(emitted=tuple(self.emitted), initial=self.initial,
+                           final=dict(self.position), cz_cost=self.cost, error=self.error,
+                           swaps=self.swaps, cswap_patterns=tuple(self.patterns))
 
     def _unavoidable_costs(self) -> list[int]:
         """Per operation index, the least cost of the operations after it: every opaque
@@ -351,7 +362,8 @@ class _Router:
 
 def route(topology: Topology, ops: Sequence[Op], initial: Mapping[int, int],
           pattern_costs: Mapping[str, int], *, block_costs: Mapping[tuple[int, int], int]
-          = CZ_BLOCK_COSTS, seed: int = 0, lookahead: int = 12) -> RouteResult:
+          = CZ_BLOCK_COSTS, seed: int = 0, lookahead: int = 12,
+          bridges: bool = False) -> RouteResult:
     """Route ``ops`` from the ``initial`` placement (logical -> physical index).
 
     Args:
@@ -364,12 +376,14 @@ def route(topology: Topology, ops: Sequence[Op], initial: Mapping[int, int],
             :data:`~qru_compile.passes.cnot_blocks.ELEMENTS`) in the target gateset.
         seed: tie-breaking seed (results are deterministic for a seed).
         lookahead: two-qubit operations considered when scoring a swap.
+        bridges: run a CNOT between qubits two apart through the qubit between them
+            (:meth:`_Router._bridge`) instead of moving them together.
 
     Raises:
         RuntimeError: if the device cannot host the step (disconnected, or no idle qubit).
     """
     result = _Router(topology, ops, initial, pattern_costs, block_costs, random.Random(seed),
-                     lookahead).run()
+                     lookahead, bridges).run()
     assert result is not None  # no bound
     return result
 

@@ -45,8 +45,9 @@ class Emitted:
     """One routed operation on physical qubits.
 
     ``kind`` is ``"op"`` (the input operation ``index`` on ``qubits``), ``"swap"`` (a SWAP),
-    ``"zero_move"`` (move the state of ``qubits[0]`` into the ``|0>`` qubit ``qubits[1]``) or
-    ``"cswap"`` (input operation ``index`` with qubits control, target, ancilla).
+    ``"zero_move"`` (move the state of ``qubits[0]`` into the ``|0>`` qubit ``qubits[1]``),
+    ``"cswap"`` (input operation ``index`` with qubits control, target, ancilla) or
+    ``"bridge"`` (the input CNOT ``index`` through a middle qubit: control, middle, target).
     """
 
     kind: str

@@ -147,8 +147,8 @@ def _measured(unit: CompilationUnit, ctx: CompileContext) -> frozenset[cirq.Qid]
 
 
 def route_problem(ctx: CompileContext, problem: Problem, layout: Mapping[int, cirq.Qid],
-                  seed: int, lookahead: int, cost_bound: int | None = None
-                  ) -> RouteResult | None:
+                  seed: int, lookahead: int, cost_bound: int | None = None, *,
+                  bridges: bool = False) -> RouteResult | None:
     """Route ``problem`` on the context's device from ``layout`` (index -> device qubit).
 
     Args:
@@ -158,6 +158,7 @@ def route_problem(ctx: CompileContext, problem: Problem, layout: Mapping[int, ci
         seed: the router's tie-breaking seed.
         lookahead: two-qubit operations considered when scoring a swap.
         cost_bound: give up (return None) once the route is sure to cost more than this.
+        bridges: run CNOTs two apart through the qubit between them (unbounded routes only).
 
     Raises:
         CompileError: if the device cannot host the step.
@@ -169,7 +170,7 @@ def route_problem(ctx: CompileContext, problem: Problem, layout: Mapping[int, ci
     try:
         if cost_bound is None:
             return route(view.topology, problem.ops, initial, costs, block_costs=blocks,
-                         seed=seed, lookahead=lookahead)
+                         seed=seed, lookahead=lookahead, bridges=bridges)
         return route_within(view.topology, problem.ops, initial, costs, cost_bound,
                             block_costs=blocks, seed=seed, lookahead=lookahead)
     except RuntimeError as exc:
@@ -262,6 +263,10 @@ class RouteOnDevice(Pass):
                                cirq.CNOT(zero, source).with_tags(ROUTING_TAG)]
             elif item.kind == "cswap":
                 operations.append(cirq.CSWAP(*qubits))
+            elif item.kind == "bridge":
+                control, middle, target = qubits
+                operations += [cirq.CNOT(control, middle).with_tags(ROUTING_TAG),
+                               cirq.CNOT(middle, target).with_tags(ROUTING_TAG)] * 2
             else:
                 operations.append(problem.operations[item.index].with_qubits(*qubits))
         permutation = {
