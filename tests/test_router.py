@@ -259,3 +259,15 @@ def test_placement_bridges_mnists_gating_cnot_where_it_saves_a_cz():
     assert result.report.final.two_qubit == 46
     route_note = next(r for r in result.report.passes if r.name == "route").notes[0]
     assert "0 swaps/moves inserted" in route_note and "estimated 46 CZ" in route_note
+
+
+def test_heavier_cuts_of_an_odd_cycle_add_few_placements():
+    """WDBC's 5-cycle does not embed in a grid: the paths cut at its lightest edge keep every
+    placement, the heavier cuts at most HEAVIER_CUT_PLACEMENTS each."""
+    from qru_compile.passes.placement import HEAVIER_CUT_PLACEMENTS, candidate_placements
+
+    result = qc.compile(qc.QRUModel.preset("wdbc"), "willow_pink")
+    problem = routing_problem(result.step.circuit, frozenset(result.step.measured_qubits),
+                              result.step.qubits)
+    full = candidate_placements(result.device, problem, regions=3, per_pattern=1000)
+    assert 4 * HEAVIER_CUT_PLACEMENTS < len(full) <= 150 + 4 * HEAVIER_CUT_PLACEMENTS
