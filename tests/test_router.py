@@ -271,3 +271,8 @@ def test_heavier_cuts_of_an_odd_cycle_add_few_placements():
                               result.step.qubits)
     full = candidate_placements(result.device, problem, regions=3, per_pattern=1000)
     assert 4 * HEAVIER_CUT_PLACEMENTS < len(full) <= 150 + 4 * HEAVIER_CUT_PLACEMENTS
+    # a pattern that is not a cut keeps up to per_pattern placements in every region
+    wide = qc.QRUModel(I=16, H=16, L=1)
+    step = qc.lower(wide)
+    problem = routing_problem(step.circuit, frozenset(step.measured_qubits), step.qubits)
+    assert len(candidate_placements(result.device, problem, regions=3, per_pattern=1000)) > 1000

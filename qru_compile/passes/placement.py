@@ -163,8 +163,8 @@ def candidate_placements(device: Device, problem: Problem, *, regions: int,
     for index, pattern in enumerate(patterns):
         if index == 1 and placements:
             break  # the whole cycle embeds: the paths cut from it add nothing
-        budget = per_pattern if pattern.graph.get("cut_weight", 0) <= lightest \
-            else HEAVIER_CUT_PLACEMENTS
+        heavier = pattern.graph.get("cut_weight", lightest) > lightest
+        budget = HEAVIER_CUT_PLACEMENTS if heavier else len(balls) * per_pattern
         added = 0
         for ball in balls:
             for placement in embeddings(device.graph.subgraph(ball), pattern, per_pattern):
