@@ -171,6 +171,9 @@ def _with_loader(task, data):
 def test_published_noiseless_factory_runs_the_same_executables(wdbc_willow):
     from cirq_google.engine import create_noiseless_virtual_engine_from_latest_templates
 
+    # the factory's simulator samples from numpy's global state: seeded, the test is
+    # deterministic (unseeded, its 4-sigma bounds on 20 values failed once in a full run)
+    np.random.seed(5)
     processor = create_noiseless_virtual_engine_from_latest_templates().get_processor(
         "willow_pink")
     model = wdbc_willow.model
