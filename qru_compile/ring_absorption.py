@@ -46,8 +46,8 @@ def without_final_cnots(step: LoweredStep, count: int | str
     if count == "all":
         count = available
     if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= available:
-        raise InputError(f"absorb_ring: expected 'all' or a whole number from 0 to {available} "
-                         f"(the CNOTs that end the step), got {count!r}")
+        raise InputError(f"absorb_ring: expected 'auto', 'search', 'all' or a whole number from "
+                         f"0 to {available} (the CNOTs that end the step), got {count!r}")
     if count == 0:
         return step, ()
     operations = list(step.circuit.all_operations())

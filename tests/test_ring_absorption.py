@@ -105,8 +105,8 @@ def test_the_calibration_chooses_how_much_to_absorb():
 def test_bad_absorption_is_a_clear_error_and_the_noisy_path_reads_parities():
     model = qc.QRUModel.preset("wdbc")
     for bad in (-1, 6, 2.5, "some"):
-        with pytest.raises(InputError, match=r"absorb_ring: expected 'all' or a whole number "
-                                             r"from 0 to 5"):
+        with pytest.raises(InputError, match=r"absorb_ring: expected 'auto', 'search', 'all' "
+                                             r"or a whole number from 0 to 5"):
             qc.compile(model, "rainbow", absorb_ring=bad)
     absorbed = qc.compile(model, "willow_pink", absorb_ring=2)
     data = Dataset(np.full((2, 3, model.I), 0.5), np.array([0, 1]), "toy")
