@@ -117,9 +117,10 @@ def readout_attenuation(observables: Sequence[cirq.PauliString[cirq.Qid]], devic
 
 
 def absorption_estimates(step: LoweredStep, where: Mapping[cirq.Qid, cirq.Qid], device: Device,
-                         gateset: str, gate_fidelity: float) -> list[float] | None:
+                         gateset: str) -> list[float] | None:
     """Estimated fidelity of what is measured with the last ``k`` ring CNOTs absorbed, for
-    ``k = 0, 1, ...``, from a compile of ``step`` with the ring kept.
+    ``k = 0, 1, ...``, relative to the ring kept (1 at ``k = 0``), for ``step`` placed and
+    routed with the ring.
 
     Absorbing a CNOT saves the native two-qubit gates it costs on the pair where its qubits
     end (``where``: logical -> physical; the ring is the step's last gates, so where they end
@@ -132,7 +133,6 @@ def absorption_estimates(step: LoweredStep, where: Mapping[cirq.Qid, cirq.Qid], 
         where: where each measured logical qubit ends.
         device: the device (readout and two-qubit errors from its calibration).
         gateset: the native gateset compiled to.
-        gate_fidelity: the ring-kept compile's estimated gate fidelity.
 
     Returns:
         The estimates (index ``k``), or None without calibration.
@@ -153,5 +153,5 @@ def absorption_estimates(step: LoweredStep, where: Mapping[cirq.Qid, cirq.Qid], 
         attenuation = readout_attenuation(observables, device)
         if attenuation is None:
             return None
-        estimates.append(gate_fidelity / saved * attenuation)
-    return estimates
+        estimates.append(attenuation / saved)
+    return [estimate / estimates[0] for estimate in estimates]

@@ -196,7 +196,8 @@ def test_parity_readout_inversion_is_exact_on_a_known_confusion(tiny_willow, rng
     mitigated = inversion.mitigate(reported, exact, None, rng)
     np.testing.assert_allclose(mitigated, truth, atol=1e-12)
     shots = 400_000
-    sampled = inversion.mitigate(reported, np.repeat(exact, 4, axis=1), shots, rng)
+    sampled = inversion.mitigate(reported, np.repeat(exact, 4, axis=1),
+                                 np.full(4, shots // 4), rng)
     assert np.all(np.abs(sampled[:, [0, 2]] - truth[:, [0, 2]]) < 5 / np.sqrt(shots))
 
 

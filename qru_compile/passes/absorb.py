@@ -83,23 +83,21 @@ class ChooseRingAbsorption(Pass):
         _, ring = without_final_cnots(ctx.step, "all")
         where = unit.final_layout(ctx.step.measured_qubits)
         tail = removable_tail(unit.circuit, ring, where)
-        estimates = absorption_estimates(ctx.step, where, ctx.device, ctx.gateset, 1.0)
+        estimates = absorption_estimates(ctx.step, where, ctx.device, ctx.gateset)
         if estimates is None:
             return PassResult(unit, notes=("no calibration: the final ring is kept",))
         estimates = estimates[: len(tail) + 1]
         best = max(range(len(estimates)), key=lambda k: (estimates[k], -k))
-        shown = ", ".join(f"{e / estimates[0]:.4f}" for e in estimates)
-        data = {"absorbed": best, "relative_estimates": tuple(e / estimates[0]
-                                                                for e in estimates)}
+        shown = ", ".join(f"{e:.4f}" for e in estimates)
+        data = {"absorbed": best, "relative_estimates": tuple(estimates)}
         note = (f"{best} of the final ring's {len(ring)} CNOTs absorbed ({len(tail)} could be); "
                 f"estimated fidelity of what is measured relative to the ring kept, for 0, 1, "
                 f"... absorbed: {shown}")
         if best == 0:
             return PassResult(unit, notes=(note,), data=data)
         dropped = set(tail[:best])
-        circuit = cirq.FrozenCircuit(
-            cirq.Moment(op for op in moment if (index, op) not in dropped)
-            for index, moment in enumerate(unit.circuit))
-        circuit = cirq.FrozenCircuit(m for m in circuit if m.operations)
+        kept = (cirq.Moment(op for op in moment if (index, op) not in dropped)
+                for index, moment in enumerate(unit.circuit))
+        circuit = cirq.FrozenCircuit(moment for moment in kept if moment.operations)
         return PassResult(unit.replace(circuit=circuit, absorbed=tuple(ring[len(ring) - best:])),
                           notes=(note,), data=data)

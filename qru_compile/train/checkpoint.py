@@ -61,9 +61,8 @@ class Checkpoint:
     def absorb_ring(self) -> int | str:
         """The ``absorb_ring`` option of the compiled step the model was trained on
         (``extra["absorb_ring"]``; 0, the ring kept, for checkpoints that do not record it:
-        they predate the option's default)."""
-        value = self.extra.get("absorb_ring", 0)
-        return value if isinstance(value, (int, str)) else 0
+        they predate the option's default; :func:`~qru_compile.compile` refuses a bad one)."""
+        return self.extra.get("absorb_ring", 0)
 
     def compiled_step(self, device: str) -> CompileResult:
         """The step this checkpoint runs on ``device``: the default pipeline with the

@@ -179,7 +179,8 @@ class DeviceEstimator(Backend):
             else:
                 values = self._shot_means(reported)
             if inversion is not None:
-                values = inversion.mitigate(values, exact, self.shots, self._rng)
+                split = None if self.shots is None else spread_shots(self.shots, exact.shape[1])
+                values = inversion.mitigate(values, exact, split, self._rng)
             estimates.append(values)
         if self.mitigation.zne_scales is None:
             return estimates[0]
@@ -187,12 +188,18 @@ class DeviceEstimator(Backend):
 
     def _shot_means(self, per_trajectory: np.ndarray) -> np.ndarray:
         """The mean of ``shots`` +-1 outcomes spread evenly over the trajectories ``[N, T, O]``."""
-        count = per_trajectory.shape[1]
-        shots = np.full(count, self.shots // count)
-        shots[: self.shots % count] += 1
+        assert self.shots is not None  # called with shots only
+        shots = spread_shots(self.shots, per_trajectory.shape[1])
         minus = (1 - np.clip(per_trajectory, -1.0, 1.0)) / 2
         ones = self._rng.binomial(shots[None, :, None], minus).sum(axis=1)
         return 1 - 2 * ones / self.shots
+
+
+def spread_shots(shots: int, trajectories: int) -> np.ndarray:
+    """``shots`` spread as evenly as they go over ``trajectories``, ``[trajectories]``."""
+    split = np.full(trajectories, shots // trajectories)
+    split[: shots % trajectories] += 1
+    return split
 
 
 def noisy_outputs(model: QRUModel, params: np.ndarray, inputs: np.ndarray, result: CompileResult,

@@ -81,7 +81,7 @@ class ReadoutInversion:
                                     sign * _scores(flips)))
         return cls(alpha, readout.offset.copy(), tuple(parities))
 
-    def mitigate(self, values: np.ndarray, exact: np.ndarray, shots: int | None,
+    def mitigate(self, values: np.ndarray, exact: np.ndarray, shots: np.ndarray | None,
                  rng: np.random.Generator) -> np.ndarray:
         """Mitigated values ``[N, O]``, clipped to [-1, 1].
 
@@ -90,14 +90,11 @@ class ReadoutInversion:
                 from these).
             exact: the exact values of ``extended`` per trajectory ``[N, T, E]`` (the parities
                 are estimated from these).
-            shots: shots per basis (None: the exact expectation of the estimator).
+            shots: shots per basis drawn from each trajectory, ``[T]`` (None: the exact
+                expectation of the estimator).
             rng: draws the parities' shots.
         """
         mitigated = invert_readout(values, self.alpha, self.beta)
-        trajectories = exact.shape[1]
-        if shots is not None:
-            per_trajectory = np.full(trajectories, shots // trajectories)
-            per_trajectory[: shots % trajectories] += 1
         for parity in self.parities:
             true = np.where(parity.columns >= 0, exact[..., np.maximum(parity.columns, 0)], 1.0)
             probabilities = np.clip(true @ parity.reported.T, 0.0, None)
@@ -105,8 +102,8 @@ class ReadoutInversion:
             if shots is None:
                 frequencies = probabilities.mean(axis=1)
             else:
-                frequencies = rng.multinomial(per_trajectory[None, :], probabilities).sum(
-                    axis=1) / shots
+                frequencies = rng.multinomial(shots[None, :], probabilities).sum(
+                    axis=1) / shots.sum()
             mitigated[:, parity.position] = np.clip(frequencies @ parity.score, -1.0, 1.0)
         return mitigated
 
