@@ -20,10 +20,9 @@ import time
 from pathlib import Path
 
 from compile_bench import DEVICES, indexed_edges, make_case
-from report_file import write_table_section
+from report_file import publish_table
 
 import qru_compile as qc
-from qru_compile.tables import markdown_table
 
 GOOGLE = tuple(d for d in DEVICES if d in ("rainbow", "weber", "willow_pink"))
 MODELS = ("oscillation", "wdbc", "mnist")
@@ -68,10 +67,8 @@ def main(argv: list[str] | None = None) -> int:
                 cells.append(f"{count} / {seconds:.0f}")
             rows.append(cells)
     header = ["device", "model", "ours 2q", *(f"BQSKit level {lv} 2q / s" for lv in args.levels)]
-    table = markdown_table(header, rows)
-    print(table)
-    write_table_section(args.output, "BQSKit (`bench/bqskit_peer.py`)", "bench/bqskit_peer.py",
-                        sys.argv[1:] if argv is None else argv, __doc__, table)
+    publish_table(args.output, "BQSKit (`bench/bqskit_peer.py`)",
+                  "bench/bqskit_peer.py", argv, __doc__, header, rows)
     return 0
 
 

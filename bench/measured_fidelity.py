@@ -35,12 +35,11 @@ from compile_bench import (
     tket_passes,
     tket_variant_units,
 )
-from report_file import write_table_section
+from report_file import publish_table
 
 import qru_compile as qc
 from qru_compile.report import circuit_metrics
 from qru_compile.ring_absorption import readout_attenuation
-from qru_compile.tables import markdown_table
 
 DEVICES = ("rainbow", "weber", "willow_pink")
 MODELS = ("oscillation", "wdbc", "mnist")
@@ -183,10 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         for model_name in MODELS:
             print(f"... {device} / {model_name}", file=sys.stderr, flush=True)
             rows.append(row(device, model_name, args.qiskit_seeds))
-    table = markdown_table(header, rows)
-    print(table)
-    write_table_section(args.output, "Estimated fidelity of what is measured", "bench/measured_fidelity.py",
-                        sys.argv[1:] if argv is None else argv, __doc__, table)
+    publish_table(args.output, "Estimated fidelity of what is measured",
+                  "bench/measured_fidelity.py", argv, __doc__, header, rows)
     return 0
 
 

@@ -21,15 +21,13 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
-from report_file import write_table_section
+from report_file import publish_table
 
 import qru_compile as qc
 from qru_compile import validation
-from qru_compile.tables import markdown_table
 from qru_compile.train.mitigation import Mitigation
 from qru_compile.train.noisy import DeviceEstimator, DeviceSimulation
 
@@ -69,11 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             for device in args.devices for preset in args.models]
     header = ["device", "model", "parity weights", "raw, exact: bias / rms",
               "readout, exact", "raw, 1,000 shots", "readout, 1,000 shots"]
-    table = markdown_table(header, rows)
-    print(table)
-    write_table_section(args.output, "Readout mitigation of parities (`bench/parity_readout.py`)",
-                        "bench/parity_readout.py", sys.argv[1:] if argv is None else argv,
-                        __doc__, table)
+    publish_table(args.output, "Readout mitigation of parities (`bench/parity_readout.py`)",
+                  "bench/parity_readout.py", argv, __doc__, header, rows)
     return 0
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import shlex
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from qru_compile.tables import markdown_table
 
 
 def package_version(name: str) -> str:
@@ -41,12 +44,15 @@ def write_section(path: Path, section: str) -> None:
     path.write_text(replace_section(existing, section))
 
 
-def write_table_section(path: Path, heading: str, script: str, argv: Sequence[str], doc: str,
-                        table: str) -> None:
-    """Write the section ``## heading``: the command that ran, what the script measures (the
-    first paragraph of ``doc`` after its indented usage block) and ``table``."""
+def publish_table(path: Path, heading: str, script: str, argv: Sequence[str] | None, doc: str,
+                  header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print the Markdown table of ``rows`` and write it as the section ``## heading``: the
+    command that ran (``script`` with ``argv``, the command line's if None), what the script
+    measures (the first paragraph of ``doc`` after its indented usage block) and the table."""
+    table = markdown_table(header, rows)
+    print(table)
     paragraphs = doc.split("\n\n")
     usage = next(i for i, p in enumerate(paragraphs) if p.startswith("    "))
     described = paragraphs[usage + 1].replace("\n", " ")
-    command = shlex.join(["python", script, *argv])
+    command = shlex.join(["python", script, *(sys.argv[1:] if argv is None else argv)])
     write_section(path, f"## {heading}\n\nCommand: `{command}`. {described}\n\n{table}\n")
