@@ -7,9 +7,10 @@ the ring absorbed is three kinds of pieces, and each is searched exactly:
 * the head block: the data ring, the hidden ring and the gating CNOT, one linear map over
   GF(2) (the encodings' rotations all come before it);
 * the two controlled-SWAPs on fresh ancillas, at the table's costs: 4 CZ with the ancilla
-  between control and target, 5 with it beyond the target (7 and the exact forms cost more
-  than any budget this tool is asked about leaves); each may also hand the target's state on
-  to the ancilla's qubit at no cost (``X(c) CSWAP X(c)`` is ``SWAP(t, a) CSWAP``);
+  between control and target, 5 with it beyond the target (the 7-CZ and exact forms are left
+  out, so budgets from the floor + 3 up are refused); each may also hand the target's state
+  on to the ancilla's qubit at no cost (``X(c) CSWAP X(c)`` is ``SWAP(t, a) CSWAP``; an option
+  more can only lower the floor);
 * the kept layer rings, each a linear map between single-qubit layers.
 
 Every linear block is synthesised as a CNOT circuit on the region's couplers with its output
@@ -203,6 +204,9 @@ class Floor:
     def run(self, budget: int, log=print) -> tuple[int, dict] | None:
         """The cheapest step within ``budget`` CZ, or None if there is none."""
         floor = self.head_min + 8 + self.kept_rings * self.layer_min
+        if budget >= floor + 3:
+            raise ValueError(f"budget {budget} admits a 7-CZ controlled-SWAP (floor {floor}), "
+                             "which this search leaves out")
         after_cswaps: dict[tuple[Layout, frozenset[int]], dict[int, int]] = {}
         for layout in itertools.permutations(range(self.n), self.n_logical):
             first, second = self.cswaps
@@ -287,7 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     floor = Floor(qc.QRUModel.preset(args.model), rows, cols, args.max_extra)
     print(f"floors: head {floor.head_min} CNOTs (searched), layer ring {floor.layer_min}, "
           f"controlled-SWAPs 4 + 4")
-    best = floor.run(args.budget)
+    try:
+        best = floor.run(args.budget)
+    except ValueError as exc:
+        print(f"grid_floor: {exc}", file=sys.stderr)
+        return 2
     seconds = time.perf_counter() - start
     if best is None:
         print(f"{args.model} on a {args.region} grid: no step with at most {args.budget} CZ "
