@@ -37,8 +37,8 @@ def _repetition_seconds(result):
     """Device seconds of one Z-basis and one X-basis repetition of the compiled step.
 
     Derived from the step's own timings (their values are checked in
-    test_circuit_timings_of_willow_pink): the critical path can differ by a single-qubit layer
-    between machines, where Cirq's two-qubit synthesis rounds differently.
+    test_circuit_timings_of_willow_pink): the critical path differs by a single-qubit layer
+    between machines (2277 ns where this test was written, 2252 ns on an AMD EPYC; 35 CZ both).
     """
     timings, _ = device_time.circuit_timings(result)
     return sum(t.step_ns + t.measure_ns + t.reset_ns for t in timings.values()) * 1e-9
