@@ -22,9 +22,9 @@ enumerated first (the "tail"), the head is searched only for tails within the bu
 Not covered: blocks synthesised with other than CNOTs (Cliffords with Hadamards), gates of a
 controlled-SWAP's decomposition merged into a neighbouring block, qubits leaving the region.
 
-The head's floor is searched first (the fewest CNOTs from any layout in the region); each
-layer ring may spend at most ``--max-extra`` CNOTs above its floor (the rows it changes),
-which is no restriction when the budget is at most the step's floor plus that.
+The blocks' floors are searched first (the fewest CNOTs from any layout in the region); each
+layer ring may spend at most ``--max-extra`` CNOTs above its floor, which is no restriction
+when the budget is at most the step's floor plus that.
 
 Usage: python tools/grid_floor.py oscillation --region 2x4 --budget 35
 """
@@ -148,12 +148,16 @@ class Floor:
         self._searches: collections.OrderedDict[tuple, CnotSearch] = collections.OrderedDict()
         self.cache_size = cache_size
         self.max_extra = max_extra
-        self.layer_min = self._rows_changed(self.layer)
 
     @functools.cached_property
     def head_min(self) -> int:
         """The head's floor in the region, searched (the first call takes a while)."""
         return self._measured_minimum(self.head)
+
+    @functools.cached_property
+    def layer_min(self) -> int:
+        """A layer ring's floor in the region, searched."""
+        return self._measured_minimum(self.layer)
 
     @staticmethod
     def _rows_changed(target: Sequence[int]) -> int:
@@ -289,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows, cols = (int(v) for v in args.region.split("x"))
     start = time.perf_counter()
     floor = Floor(qc.QRUModel.preset(args.model), rows, cols, args.max_extra)
-    print(f"floors: head {floor.head_min} CNOTs (searched), layer ring {floor.layer_min}, "
+    print(f"floors (searched): head {floor.head_min} CNOTs, layer ring {floor.layer_min}, "
           f"controlled-SWAPs 4 + 4")
     try:
         best = floor.run(args.budget)
