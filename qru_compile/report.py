@@ -57,6 +57,19 @@ class CircuitMetrics:
         return data
 
 
+_NAMED_GATES: tuple[tuple[str, cirq.Gate], ...] = (
+    ("CZ", cirq.CZ), ("CNOT", cirq.CNOT), ("SWAP", cirq.SWAP), ("CSWAP", cirq.CSWAP),
+    ("SQRT_ISWAP", cirq.SQRT_ISWAP), ("SQRT_ISWAP_INV", cirq.SQRT_ISWAP_INV),
+    ("SYC", cirq_google.SYC),
+)
+# Cirq's value equality holds only between gates of one type: compare a gate only with the
+# named gates of its own type (the metrics label every operation of every pass's output).
+_NAMED_BY_TYPE: dict[type, tuple[tuple[str, cirq.Gate], ...]] = {
+    kind: tuple(item for item in _NAMED_GATES if type(item[1]) is kind)
+    for kind in {type(gate) for _, gate in _NAMED_GATES}
+}
+
+
 def gate_label(op: cirq.Operation) -> str:
     """A short, stable name for the gate of ``op`` (``CZ``, ``PhasedXZ``, ``Rx``, ...)."""
     gate = op.gate
@@ -64,9 +77,7 @@ def gate_label(op: cirq.Operation) -> str:
         return type(op).__name__
     if isinstance(gate, cirq.MeasurementGate):
         return "measure"
-    for label, reference in (("CZ", cirq.CZ), ("CNOT", cirq.CNOT), ("SWAP", cirq.SWAP),
-                             ("CSWAP", cirq.CSWAP), ("SQRT_ISWAP", cirq.SQRT_ISWAP),
-                             ("SQRT_ISWAP_INV", cirq.SQRT_ISWAP_INV), ("SYC", cirq_google.SYC)):
+    for label, reference in _NAMED_BY_TYPE.get(type(gate), ()):
         if gate == reference:
             return label
     return type(gate).__name__.removesuffix("Gate")
@@ -85,8 +96,8 @@ def _duration_key(op: cirq.Operation) -> str | None:
     return None if native is None else native.name
 
 
-def _op_error(op: cirq.Operation, device: Device, gateset: str) -> float | None:
-    key = _duration_key(op)
+def _op_error(op: cirq.Operation, key: str | None, device: Device,
+              gateset: str) -> float | None:
     if key == "z":
         return 0.0
     if key == "1q":
@@ -136,7 +147,7 @@ def circuit_metrics(
                     for q in op.qubits:
                         clock[q] = end
             if fidelity is not None:
-                error = _op_error(op, device, gateset)  # type: ignore[arg-type]
+                error = _op_error(op, key, device, gateset)  # type: ignore[arg-type]
                 fidelity = None if error is None else fidelity * (1.0 - error)
     return CircuitMetrics(
         qubits=len(circuit.all_qubits()),
