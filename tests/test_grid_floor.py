@@ -34,7 +34,7 @@ def test_six_qubit_ring_costs_six_cnots_on_its_rectangle_and_the_head_seven():
 
 def test_a_controlled_swap_may_hand_its_target_on_to_the_ancilla():
     floor = grid_floor.Floor(qc.QRUModel.preset("oscillation"), 2, 4)
-    # logical d0, h0..h4 on 0 1 2 ... ; h0 at 1, h1 at 2: ancilla 3 beyond the target, or 5/6
+    # 0 1 2 3 / 4 5 6 7; d0, h0..h4 on 0 1 2 4 5 6: h0 at 1, h1 at 2, whose free neighbour is 3
     layout = (0, 1, 2, 4, 5, 6)
     options = set(floor.cswap_options(layout, 1, 2, ()))
     assert (5, layout, (3,)) in options           # ancilla beyond the target, target stays

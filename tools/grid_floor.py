@@ -69,6 +69,24 @@ def ring(qubits: Sequence[int]) -> list[tuple[int, int]]:
     return [(qubits[i], qubits[i + 1]) for i in range(len(qubits) - 1)] + [(qubits[-1], qubits[0])]
 
 
+def unpack_rows(states: np.ndarray, n: int, width: int) -> np.ndarray:
+    """The ``n`` rows (``width`` bits each) packed in every state, one column per position."""
+    mask = np.uint64((1 << width) - 1)
+    return np.stack([(states >> np.uint64(width * q)) & mask for q in range(n)], axis=1)
+
+
+def next_level(level: np.ndarray, moves: Sequence[tuple[int, int]], width: int,
+               seen: np.ndarray) -> np.ndarray:
+    """The states one CNOT from ``level`` that are not in ``seen`` (sorted, unique)."""
+    mask = np.uint64((1 << width) - 1)
+    candidates = []
+    for control, target in moves:
+        row = (level >> np.uint64(width * control)) & mask
+        moving = row != 0
+        candidates.append(level[moving] ^ (row[moving] << np.uint64(width * target)))
+    return np.setdiff1d(np.unique(np.concatenate(candidates)), seen, assume_unique=True)
+
+
 class CnotSearch:
     """Every CNOT circuit up to ``depth`` gates on a coupling graph, from one occupied set.
 
@@ -84,22 +102,17 @@ class CnotSearch:
         self.n, self.occupied = n, sorted(occupied)
         self.moves = [(a, b) for a, b in [*couplers, *((b, a) for a, b in couplers)]
                       if a not in dead and b not in dead]
-        mask, w = np.uint64((1 << self.width) - 1), self.width
+        w = self.width
         start = sum((1 << k) << (w * q) for k, q in enumerate(self.occupied))
         level = np.array([start], dtype=np.uint64)
         levels, seen = [level], level
         for _ in range(depth):
-            candidates = []
-            for a, b in self.moves:
-                row = (level >> np.uint64(w * a)) & mask
-                moving = row != 0
-                candidates.append(level[moving] ^ (row[moving] << np.uint64(w * b)))
-            level = np.setdiff1d(np.unique(np.concatenate(candidates)), seen, assume_unique=True)
+            level = next_level(level, self.moves, w, seen)
             levels.append(level)
             seen = np.union1d(seen, level)
         self.states = np.concatenate(levels)
         self.cost = np.concatenate([np.full(len(lv), d) for d, lv in enumerate(levels)])
-        rows = np.stack([(self.states >> np.uint64(w * q)) & mask for q in range(n)], axis=1)
+        rows = unpack_rows(self.states, n, w)
         rows.sort(axis=1)
         keys = np.zeros(len(rows), dtype=np.uint64)
         for q in range(n):
@@ -260,23 +273,18 @@ class Floor:
         """
         if spare < self.head_min:
             return None
-        w, mask = self.n_logical, np.uint64((1 << self.n_logical) - 1)
+        w = self.n_logical
         held = dict(zip(output, self.head))
         level = np.array([sum(held.get(q, 0) << (w * q) for q in range(self.n))],
                          dtype=np.uint64)
         seen = level
         moves = [*self.couplers, *((b, a) for a, b in self.couplers)]
         for cost in range(spare + 1):
-            rows = np.stack([(level >> np.uint64(w * q)) & mask for q in range(self.n)], axis=1)
+            rows = unpack_rows(level, self.n, w)
             single = (rows & (rows - np.uint64(1))) == 0  # 0 or one input
             if np.any(single.all(axis=1)):
                 return cost
-            candidates = []
-            for a, b in moves:
-                row = (level >> np.uint64(w * a)) & mask
-                moving = row != 0
-                candidates.append(level[moving] ^ (row[moving] << np.uint64(w * b)))
-            level = np.setdiff1d(np.unique(np.concatenate(candidates)), seen, assume_unique=True)
+            level = next_level(level, moves, w, seen)
             seen = np.union1d(seen, level)
         return None
 
